@@ -1,0 +1,248 @@
+/*
+ * clconv.h - 2-D convolution layers (forward, backward-data, backward-filter,
+ * backward-bias) on any OpenCL device.
+ *
+ * The one public header of libclconv.  Conventions, all of them borrowed
+ * from sqlite / zstd / CLBlast:
+ *   - every call returns a clconv_status; clconv_status_string() explains it,
+ *     clconv_last_error() gives the context's detailed message, the raw
+ *     OpenCL code and, for program builds, the build log;
+ *   - the library never exits, aborts or prints on its own;
+ *   - handles are opaque, and clconv_free(NULL) is a no-op;
+ *   - the caller owns every buffer: the library reads and writes caller
+ *     cl_mem objects at caller-given offsets (counted in floats, as CLBlast
+ *     does) and never keeps them past the call;
+ *   - device calls enqueue on the context's command queue (which must be
+ *     in-order) and return without waiting; pass a cl_event* to get an event
+ *     for the last command enqueued, or NULL.
+ *
+ * Layouts: tensors are dense fp32 NCHW, filters K x (C/groups) x R x S.
+ */
+#ifndef CLCONV_H
+#define CLCONV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#include <CL/cl.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && !defined(CLCONV_STATIC_BUILD)
+#define CLCONV_API __attribute__((visibility("default")))
+#else
+#define CLCONV_API
+#endif
+
+/* ---- version -------------------------------------------------------- */
+#define CLCONV_VERSION_MAJOR 0
+#define CLCONV_VERSION_MINOR 1
+#define CLCONV_VERSION_PATCH 0
+#define CLCONV_VERSION_NUMBER \
+    (CLCONV_VERSION_MAJOR * 10000 + CLCONV_VERSION_MINOR * 100 + CLCONV_VERSION_PATCH)
+#define CLCONV_VERSION_STRING "0.1.0"
+
+/* The version the library was built as (compare with the macros above). */
+CLCONV_API unsigned clconv_version_number(void);
+CLCONV_API const char *clconv_version_string(void);
+
+/* ---- status --------------------------------------------------------- */
+/* One list generates the enum, clconv_status_name() and
+ * clconv_status_string(), so the three cannot drift apart. */
+#define CLCONV_STATUS_LIST(X)                                                    \
+    X(OK, "success")                                                           \
+    X(NULL_ARGUMENT, "a required handle, descriptor, buffer or pointer is NULL") \
+    X(BAD_SIZE, "a tensor size (N, C, H, W, K, R or S) is less than 1")         \
+    X(BAD_STRIDE, "a stride is less than 1")                                   \
+    X(BAD_PADDING, "a padding is negative")                                    \
+    X(BAD_DILATION, "a dilation is less than 1")                               \
+    X(BAD_GROUPS, "groups is less than 1, or does not divide C and K")         \
+    X(EMPTY_OUTPUT, "the output would have fewer than 1 row or column")       \
+    X(TOO_LARGE, "a size or element count overflows 64-bit arithmetic")       \
+    X(BAD_ALGORITHM, "unknown algorithm, or it does not implement this pass")  \
+    X(BAD_BUFFER, "a cl_mem argument is not a valid buffer")                  \
+    X(BAD_QUEUE, "the queue is out-of-order, or not on the given context and device") \
+    X(BUFFER_TOO_SMALL, "a buffer is smaller than offset plus the tensor")   \
+    X(DEVICE_NOT_FOUND, "no OpenCL device matches the selector")              \
+    X(NO_DEVICE, "no OpenCL platform or device is available")                \
+    X(DEVICE_LIMIT, "the layer needs more than the device can allocate or address") \
+    X(BUILD_FAILED, "an OpenCL program failed to build (see the build log)")  \
+    X(OUT_OF_HOST_MEMORY, "a host allocation failed")                         \
+    X(OUT_OF_DEVICE_MEMORY, "a device allocation failed")                     \
+    X(OUT_OF_RESOURCES, "the device ran out of resources")                    \
+    X(OPENCL_ERROR, "an OpenCL call failed (see clconv_last_cl_error)")
+
+typedef enum clconv_status {
+#define CLCONV_STATUS_ENUM_(name, msg) CLCONV_##name,
+    CLCONV_STATUS_LIST(CLCONV_STATUS_ENUM_)
+#undef CLCONV_STATUS_ENUM_
+    CLCONV_STATUS_COUNT_
+} clconv_status;
+
+/* "CLCONV_BAD_STRIDE" for CLCONV_BAD_STRIDE; "CLCONV_UNKNOWN" if out of range. */
+CLCONV_API const char *clconv_status_name(clconv_status s);
+/* A static sentence describing the status. Never NULL. */
+CLCONV_API const char *clconv_status_string(clconv_status s);
+
+/* ---- context -------------------------------------------------------- */
+typedef struct clconv_ctx clconv_ctx;
+
+/* Create a context on a device the library picks: the selector in the
+ * environment variable CLCONV_DEVICE if set, else the first GPU, else the
+ * first CPU, else the first device.  Selector syntax (see README):
+ *   "P:D"    platform index P, device index D (e.g. "0:0");
+ *   "gpu", "cpu", "accelerator"  the first device of that type;
+ *   any other text: the first device whose platform or device name contains
+ *   it, case-insensitively (e.g. "pocl", "NVIDIA", "H200").
+ * On error *out is NULL. */
+CLCONV_API clconv_status clconv_create(clconv_ctx **out);
+/* The same with an explicit selector; NULL or "" means clconv_create(). */
+CLCONV_API clconv_status clconv_create_with(const char *selector, clconv_ctx **out);
+/* Wrap the caller's own context, device and (in-order) queue.  The library
+ * retains them and releases them in clconv_free(). */
+CLCONV_API clconv_status clconv_create_from(cl_context context, cl_device_id device,
+                                            cl_command_queue queue, clconv_ctx **out);
+/* Release everything the context holds.  NULL is a no-op. */
+CLCONV_API void clconv_free(clconv_ctx *ctx);
+
+CLCONV_API cl_context clconv_cl_context(const clconv_ctx *ctx);
+CLCONV_API cl_device_id clconv_cl_device(const clconv_ctx *ctx);
+CLCONV_API cl_command_queue clconv_cl_queue(const clconv_ctx *ctx);
+/* "platform name / device name". */
+CLCONV_API const char *clconv_device_name(const clconv_ctx *ctx);
+
+/* The detailed message of the context's last failed call ("" after
+ * success), the raw OpenCL error code behind it (CL_SUCCESS if none), and
+ * the build log of the last failed program build ("" if none). */
+CLCONV_API const char *clconv_last_error(const clconv_ctx *ctx);
+CLCONV_API cl_int clconv_last_cl_error(const clconv_ctx *ctx);
+CLCONV_API const char *clconv_build_log(const clconv_ctx *ctx);
+
+/* Block until everything enqueued on the context's queue has finished. */
+CLCONV_API clconv_status clconv_finish(clconv_ctx *ctx);
+
+/* ---- convolution descriptor ----------------------------------------- */
+/* Signed 64-bit fields so that a negative value is seen and refused. */
+typedef struct clconv_desc {
+    int64_t n, c, h, w;            /* input  N x C x H x W           */
+    int64_t k, r, s;               /* filter K x (C/groups) x R x S  */
+    int64_t stride_h, stride_w;    /* >= 1 */
+    int64_t pad_h, pad_w;          /* >= 0, same on both sides */
+    int64_t dilation_h, dilation_w;/* >= 1 (1 = dense filter) */
+    int64_t groups;                /* >= 1, divides C and K; C = K = groups is depthwise */
+} clconv_desc;
+
+/* Fill a descriptor: stride 1, padding 0, dilation 1, one group. */
+CLCONV_API void clconv_desc_init(clconv_desc *d, int64_t n, int64_t c, int64_t h, int64_t w,
+                                 int64_t k, int64_t r, int64_t s);
+/* Check every field; the first problem found is the status. */
+CLCONV_API clconv_status clconv_desc_check(const clconv_desc *d);
+/* Output rows P and columns Q (after checking the descriptor). */
+CLCONV_API clconv_status clconv_output_size(const clconv_desc *d, int64_t *p, int64_t *q);
+/* Element counts of input, filter and output (any pointer may be NULL). */
+CLCONV_API clconv_status clconv_tensor_elems(const clconv_desc *d, size_t *x_elems,
+                                             size_t *w_elems, size_t *y_elems);
+/* 2*N*K*(C/groups)*R*S*P*Q, the FLOP count of each of the three passes. */
+CLCONV_API double clconv_flops(const clconv_desc *d);
+
+/* ---- algorithms ----------------------------------------------------- */
+typedef enum clconv_algo {
+    CLCONV_ALGO_AUTO = 0,   /* the library picks the fastest it has */
+    CLCONV_ALGO_EXPLICIT,   /* upsample+pad and flip kernels, then a plain convolution */
+    CLCONV_ALGO_DIRECT,     /* one simple kernel per pass over the virtual tensors */
+    CLCONV_ALGO_GEMM,       /* fused tiled implicit-GEMM kernels */
+    CLCONV_ALGO_COUNT_
+} clconv_algo;
+
+CLCONV_API const char *clconv_algo_name(clconv_algo a); /* "auto", "explicit", ... */
+
+/* Bytes of device scratch memory a pass needs with an algorithm (0 for
+ * most).  The context allocates and keeps that scratch itself, growing it
+ * as needed, so callers never pass a workspace; the query is for planning
+ * memory.  pass: 0 forward, 1 backward-data, 2 backward-filter. */
+typedef enum clconv_pass {
+    CLCONV_PASS_FORWARD = 0,
+    CLCONV_PASS_BACKWARD_DATA,
+    CLCONV_PASS_BACKWARD_FILTER,
+    CLCONV_PASS_COUNT_
+} clconv_pass;
+CLCONV_API clconv_status clconv_workspace_size(const clconv_ctx *ctx, const clconv_desc *d,
+                                               clconv_pass pass, clconv_algo algo,
+                                               size_t *bytes);
+
+/* ---- the three passes (device buffers) ------------------------------- */
+/* y = conv(x, w).  y is overwritten. */
+CLCONV_API clconv_status clconv_forward(clconv_ctx *ctx, const clconv_desc *d, clconv_algo algo,
+                                        cl_mem x, size_t x_off, cl_mem w, size_t w_off,
+                                        cl_mem y, size_t y_off, cl_event *event);
+/* dx (+)= dL/dx given dy.  accumulate != 0 adds to dx (beta = 1);
+ * accumulate == 0 overwrites it without reading it. */
+CLCONV_API clconv_status clconv_backward_data(clconv_ctx *ctx, const clconv_desc *d,
+                                              clconv_algo algo, cl_mem dy, size_t dy_off,
+                                              cl_mem w, size_t w_off, cl_mem dx, size_t dx_off,
+                                              int accumulate, cl_event *event);
+/* dw (+)= dL/dw given x and dy. */
+CLCONV_API clconv_status clconv_backward_filter(clconv_ctx *ctx, const clconv_desc *d,
+                                                clconv_algo algo, cl_mem x, size_t x_off,
+                                                cl_mem dy, size_t dy_off, cl_mem dw, size_t dw_off,
+                                                int accumulate, cl_event *event);
+/* db[k] (+)= sum over n, p, q of dy[n][k][p][q]  (db has K elements). */
+CLCONV_API clconv_status clconv_backward_bias(clconv_ctx *ctx, const clconv_desc *d,
+                                              cl_mem dy, size_t dy_off, cl_mem db, size_t db_off,
+                                              int accumulate, cl_event *event);
+
+/* ---- the seed's two primitives on their own -------------------------- */
+/* Shape of the upsampled+padded output gradient that the EXPLICIT
+ * backward-data convolves: N x K x HU x WU with HU = H + (R-1)*dil_h and
+ * WU = W + (S-1)*dil_w. */
+CLCONV_API clconv_status clconv_upsample_pad_size(const clconv_desc *d, int64_t *hu, int64_t *wu);
+/* out[n][k][y][x] = dy[n][k][(y-T)/s][(x-L)/s] where (y-T) and (x-L) are
+ * non-negative multiples of the stride that land inside dy, else 0;
+ * T = (R-1)*dil_h - pad_h and L = (S-1)*dil_w - pad_w (negative T or L crops). */
+CLCONV_API clconv_status clconv_upsample_pad(clconv_ctx *ctx, const clconv_desc *d,
+                                             cl_mem dy, size_t dy_off, cl_mem out, size_t out_off,
+                                             cl_event *event);
+/* wf[c][kl][r][s] = w[g*K/groups + kl][c - g*C/groups][R-1-r][S-1-s] for c in
+ * group g: the filter turned 180 degrees with K and C swapped, shape
+ * C x (K/groups) x R x S. */
+CLCONV_API clconv_status clconv_flip_filter(clconv_ctx *ctx, const clconv_desc *d,
+                                            cl_mem w, size_t w_off, cl_mem wf, size_t wf_off,
+                                            cl_event *event);
+
+/* ---- host-array convenience (blocking) ------------------------------- */
+/* Copy to the device, run, copy back, wait.  Arrays are dense and sized
+ * by the descriptor. */
+CLCONV_API clconv_status clconv_forward_host(clconv_ctx *ctx, const clconv_desc *d,
+                                             clconv_algo algo, const float *x, const float *w,
+                                             float *y);
+CLCONV_API clconv_status clconv_backward_data_host(clconv_ctx *ctx, const clconv_desc *d,
+                                                   clconv_algo algo, const float *dy,
+                                                   const float *w, float *dx, int accumulate);
+CLCONV_API clconv_status clconv_backward_filter_host(clconv_ctx *ctx, const clconv_desc *d,
+                                                     clconv_algo algo, const float *x,
+                                                     const float *dy, float *dw, int accumulate);
+CLCONV_API clconv_status clconv_backward_bias_host(clconv_ctx *ctx, const clconv_desc *d,
+                                                   const float *dy, float *db, int accumulate);
+
+/* ---- CPU reference (float64, straight from the definitions) --------- */
+/* Independent of every kernel: the forward sum and the chain rule written
+ * as loops, never the upsample/flip decomposition.  Arrays dense, sized by
+ * the descriptor; outputs overwritten.  Returns the descriptor's status. */
+CLCONV_API clconv_status clconv_ref_forward(const clconv_desc *d, const double *x,
+                                            const double *w, double *y);
+CLCONV_API clconv_status clconv_ref_backward_data(const clconv_desc *d, const double *dy,
+                                                  const double *w, double *dx);
+CLCONV_API clconv_status clconv_ref_backward_filter(const clconv_desc *d, const double *x,
+                                                    const double *dy, double *dw);
+CLCONV_API clconv_status clconv_ref_backward_bias(const clconv_desc *d, const double *dy,
+                                                  double *db);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CLCONV_H */

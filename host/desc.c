@@ -1,0 +1,148 @@
+/* Convolution descriptors: checks, output size, element counts.  All
+ * arithmetic is 64-bit with overflow checks, so no field combination can
+ * wrap into a small, wrong size. */
+#include <limits.h>
+#include "internal.h"
+
+void clconv_desc_init(clconv_desc *d, int64_t n, int64_t c, int64_t h, int64_t w, int64_t k,
+                      int64_t r, int64_t s)
+{
+    if (!d)
+        return;
+    *d = (clconv_desc){.n = n, .c = c, .h = h, .w = w, .k = k, .r = r, .s = s,
+                       .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1,
+                       .groups = 1};
+}
+
+clconv_status mul_size(size_t a, size_t b, size_t *out)
+{
+    if (a != 0 && b > SIZE_MAX / a)
+        return CLCONV_TOO_LARGE;
+    *out = a * b;
+    return CLCONV_OK;
+}
+
+/* a*b*c*d as size_t, or TOO_LARGE. */
+static clconv_status prod4(int64_t a, int64_t b, int64_t c, int64_t d, size_t *out)
+{
+    size_t t = (size_t)a;
+    TRY(mul_size(t, (size_t)b, &t));
+    TRY(mul_size(t, (size_t)c, &t));
+    TRY(mul_size(t, (size_t)d, &t));
+    /* every count must also survive being turned into bytes and int64 */
+    if (t > (size_t)INT64_MAX / sizeof(float))
+        return CLCONV_TOO_LARGE;
+    *out = t;
+    return CLCONV_OK;
+}
+
+/* One spatial dimension: the extent of the dilated filter and the output
+ * length, computed so that no intermediate can overflow. */
+static clconv_status out_len(int64_t in, int64_t k, int64_t st, int64_t pad, int64_t dil,
+                             int64_t *out)
+{
+    /* (k-1)*dil + 1 <= in + 2*pad; each operand < 2^62 keeps sums exact */
+    const int64_t lim = INT64_C(1) << 62;
+    if (in >= lim || k >= lim || pad >= lim / 4 || dil >= lim)
+        return CLCONV_TOO_LARGE;
+    if (k - 1 > 0 && dil > (lim - 1) / (k - 1))
+        return CLCONV_TOO_LARGE;
+    int64_t span = (k - 1) * dil + 1;
+    int64_t room = in + 2 * pad - span;
+    if (room < 0)
+        return CLCONV_EMPTY_OUTPUT;
+    *out = room / st + 1;
+    return CLCONV_OK;
+}
+
+static clconv_status check_fields(const clconv_desc *d)
+{
+    if (d->n < 1 || d->c < 1 || d->h < 1 || d->w < 1 || d->k < 1 || d->r < 1 || d->s < 1)
+        return CLCONV_BAD_SIZE;
+    if (d->stride_h < 1 || d->stride_w < 1)
+        return CLCONV_BAD_STRIDE;
+    if (d->pad_h < 0 || d->pad_w < 0)
+        return CLCONV_BAD_PADDING;
+    if (d->dilation_h < 1 || d->dilation_w < 1)
+        return CLCONV_BAD_DILATION;
+    if (d->groups < 1 || d->c % d->groups || d->k % d->groups)
+        return CLCONV_BAD_GROUPS;
+    return CLCONV_OK;
+}
+
+clconv_status layer_from_desc(const clconv_desc *d, layer *L)
+{
+    if (!d)
+        return CLCONV_NULL_ARGUMENT;
+    TRY(check_fields(d));
+    layer l = {.n = d->n, .c = d->c, .h = d->h, .w = d->w, .k = d->k, .r = d->r, .s = d->s,
+               .sh = d->stride_h, .sw = d->stride_w, .ph = d->pad_h, .pw = d->pad_w,
+               .dh = d->dilation_h, .dw = d->dilation_w, .g = d->groups};
+    l.cg = l.c / l.g;
+    l.kg = l.k / l.g;
+    TRY(out_len(l.h, l.r, l.sh, l.ph, l.dh, &l.p));
+    TRY(out_len(l.w, l.s, l.sw, l.pw, l.dw, &l.q));
+    TRY(prod4(l.n, l.c, l.h, l.w, &l.x_elems));
+    TRY(prod4(l.k, l.cg, l.r, l.s, &l.w_elems));
+    TRY(prod4(l.n, l.k, l.p, l.q, &l.y_elems));
+    /* the EXPLICIT intermediates must be countable too */
+    size_t tmp;
+    TRY(prod4(l.n, l.k, l.h + (l.r - 1) * l.dh, l.w + (l.s - 1) * l.dw, &tmp));
+    TRY(prod4(l.n, l.k, (l.p - 1) * l.sh + 1, (l.q - 1) * l.sw + 1, &tmp));
+    /* and the FLOP count's reduction length */
+    TRY(prod4(l.cg, l.r, l.s, l.y_elems, &tmp));
+    *L = l;
+    return CLCONV_OK;
+}
+
+clconv_status clconv_desc_check(const clconv_desc *d)
+{
+    layer L;
+    return layer_from_desc(d, &L);
+}
+
+clconv_status clconv_output_size(const clconv_desc *d, int64_t *p, int64_t *q)
+{
+    layer L;
+    TRY(layer_from_desc(d, &L));
+    if (p)
+        *p = L.p;
+    if (q)
+        *q = L.q;
+    return CLCONV_OK;
+}
+
+clconv_status clconv_tensor_elems(const clconv_desc *d, size_t *x_elems, size_t *w_elems,
+                                  size_t *y_elems)
+{
+    layer L;
+    TRY(layer_from_desc(d, &L));
+    if (x_elems)
+        *x_elems = L.x_elems;
+    if (w_elems)
+        *w_elems = L.w_elems;
+    if (y_elems)
+        *y_elems = L.y_elems;
+    return CLCONV_OK;
+}
+
+double clconv_flops(const clconv_desc *d)
+{
+    layer L;
+    if (layer_from_desc(d, &L) != CLCONV_OK)
+        return 0.0;
+    return 2.0 * (double)L.y_elems * (double)L.cg * (double)L.r * (double)L.s;
+}
+
+clconv_status clconv_upsample_pad_size(const clconv_desc *d, int64_t *hu, int64_t *wu)
+{
+    layer L;
+    TRY(layer_from_desc(d, &L));
+    int64_t a, b;
+    upsample_dims(&L, 1, &a, &b);
+    if (hu)
+        *hu = a;
+    if (wu)
+        *wu = b;
+    return CLCONV_OK;
+}

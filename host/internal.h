@@ -1,0 +1,173 @@
+/* Internal declarations shared by the host files of libclconv (not
+ * installed).  The framework side of the BLIS split: contexts, programs,
+ * checks and dispatch live here; the arithmetic lives in kernels/. */
+#ifndef CLCONV_INTERNAL_H
+#define CLCONV_INTERNAL_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include "clconv.h"
+
+#define CLCONV_MAX_PROGRAMS 64
+#define CLCONV_MAX_KERNELS 8
+
+typedef struct clconv_program {
+    int source;                 /* index into clconv_kernel_sources */
+    char *options;              /* build options it was built with */
+    cl_program program;
+    int nkernels;
+    const char *kernel_names[CLCONV_MAX_KERNELS];
+    cl_kernel kernels[CLCONV_MAX_KERNELS];
+} clconv_program;
+
+/* What the library knows of its device, read once at creation. */
+typedef struct clconv_devinfo {
+    cl_device_type type;
+    cl_ulong max_alloc;         /* CL_DEVICE_MAX_MEM_ALLOC_SIZE */
+    cl_ulong global_mem;        /* CL_DEVICE_GLOBAL_MEM_SIZE */
+    cl_ulong local_mem;         /* CL_DEVICE_LOCAL_MEM_SIZE */
+    cl_uint compute_units;
+    cl_uint address_bits;
+    size_t max_wg;              /* CL_DEVICE_MAX_WORK_GROUP_SIZE */
+    char vendor[128];
+    char name[256];
+    char driver[128];
+    char platform[256];
+    char platform_version[256];
+} clconv_devinfo;
+
+struct clconv_ctx {
+    cl_context context;
+    cl_device_id device;
+    cl_command_queue queue;
+    clconv_devinfo info;
+    char display_name[520];     /* "platform / device" */
+
+    pthread_mutex_t lock;       /* every public call on a context holds it */
+    char error[1024];
+    cl_int cl_error;
+    char *build_log;
+
+    int nprograms;
+    clconv_program programs[CLCONV_MAX_PROGRAMS];
+
+    cl_mem workspace;           /* scratch for EXPLICIT, grown on demand */
+    size_t workspace_bytes;
+};
+
+/* ---- errors (context.c) ---- */
+/* Record a failure in the context and return st.  ctx may be NULL. */
+clconv_status ctx_fail(clconv_ctx *ctx, clconv_status st, cl_int cl_err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Map an OpenCL error code to a status (allocation -> OUT_OF_DEVICE_MEMORY...). */
+clconv_status status_from_cl(cl_int err);
+/* ctx_fail for an OpenCL call that returned err. */
+clconv_status ctx_cl_fail(clconv_ctx *ctx, cl_int err, const char *what);
+void ctx_clear_error(clconv_ctx *ctx);
+
+#define CL_TRY(ctx, call, what)                        \
+    do {                                               \
+        cl_int cl_try_err_ = (call);                   \
+        if (cl_try_err_ != CL_SUCCESS)                 \
+            return ctx_cl_fail((ctx), cl_try_err_, (what)); \
+    } while (0)
+
+#define TRY(expr)                                      \
+    do {                                               \
+        clconv_status try_st_ = (expr);                \
+        if (try_st_ != CLCONV_OK)                      \
+            return try_st_;                            \
+    } while (0)
+
+/* ---- devices (device.c) ---- */
+clconv_status device_select(const char *selector, cl_platform_id *platform, cl_device_id *device);
+void devinfo_read(cl_platform_id platform, cl_device_id device, clconv_devinfo *info);
+
+/* ---- programs and kernels (program.c) ---- */
+/* The kernel `name` from embedded source `source` ("conv_generic" for
+ * kernels/conv_generic.cl) built with `options`; built once per (source,
+ * options) and kept in the context. */
+clconv_status ctx_kernel(clconv_ctx *ctx, const char *source, const char *options,
+                         const char *name, cl_kernel *out);
+void programs_release(clconv_ctx *ctx);
+
+/* ---- per-device tunables (tuning.c) ---- */
+typedef struct tuning_row {
+    cl_device_type type;        /* 0 = any */
+    const char *vendor;         /* substring of vendor or platform name; NULL = any */
+    cl_ulong min_local_mem;     /* bytes */
+    cl_uint min_compute_units;
+    const char *options;        /* -D build options */
+} tuning_row;
+/* The options of the first row that matches the device ("" if none). */
+const char *tuning_pick(const clconv_devinfo *info, const tuning_row *rows, int nrows);
+
+/* ---- launching (launch.c) ---- */
+typedef struct karg {
+    size_t size;
+    const void *value;
+} karg;
+#define KARG(v) ((karg){sizeof(v), &(v)})
+
+/* Set args, enqueue a 1-D range of `items` work-items (local size `local`,
+ * 0 = let the runtime pick; items is rounded up to a multiple of local). */
+clconv_status ctx_launch(clconv_ctx *ctx, cl_kernel k, int nargs, const karg *args,
+                         size_t items, size_t local, cl_event *event);
+/* Scratch of at least `bytes`, kept in the context. */
+clconv_status ctx_workspace(clconv_ctx *ctx, size_t bytes, cl_mem *out);
+
+/* ---- descriptors (desc.c) ---- */
+/* Everything a pass needs about a checked layer, as 64-bit counts. */
+typedef struct layer {
+    int64_t n, c, h, w, k, r, s, p, q;
+    int64_t sh, sw, ph, pw, dh, dw, g, cg, kg;
+    size_t x_elems, w_elems, y_elems;
+} layer;
+clconv_status layer_from_desc(const clconv_desc *d, layer *L);
+/* a*b with overflow check into *out (TOO_LARGE on overflow or negative). */
+clconv_status mul_size(size_t a, size_t b, size_t *out);
+
+/* ---- buffer checks (checks.c) ---- */
+/* Buffer holds at least off + elems floats. */
+clconv_status check_buffer(clconv_ctx *ctx, cl_mem m, size_t off, size_t elems, const char *what);
+
+/* ---- algorithms: one file each ---- */
+typedef struct pass_args {
+    const layer *L;
+    cl_mem a; size_t a_off;      /* forward: x;  bwd-data: dy; bwd-filter: x  */
+    cl_mem b; size_t b_off;      /* forward: w;  bwd-data: w;  bwd-filter: dy */
+    cl_mem out; size_t out_off;  /* y, dx or dw */
+    int beta;
+    cl_event *event;
+} pass_args;
+
+typedef struct algo_impl {
+    /* NULL where the algorithm does not implement the pass */
+    clconv_status (*run[CLCONV_PASS_COUNT_])(clconv_ctx *ctx, const pass_args *a);
+    /* scratch bytes a pass needs (NULL = none) */
+    clconv_status (*workspace)(const layer *L, clconv_pass pass, size_t *bytes);
+} algo_impl;
+
+extern const algo_impl algo_explicit, algo_direct, algo_gemm;
+
+/* Shared by the algorithms (primitives.c): the plain convolution of
+ * conv_generic.cl, described by a geometry record. */
+typedef struct conv_geom {
+    int64_t B, O, OY, OX, I, U, V, IY, IX, o_per_group;
+    int64_t is_b, is_g, is_i, is_y, is_x;
+    int64_t fs_o, fs_i, fs_u, fs_v;
+    int64_t os_b, os_o, os_y, os_x;
+    int64_t st_y, st_x, pad_y, pad_x, dl_y, dl_x;
+} conv_geom;
+clconv_status run_conv_generic(clconv_ctx *ctx, const conv_geom *g, cl_mem in, size_t in_off,
+                               cl_mem flt, size_t flt_off, cl_mem out, size_t out_off, int beta,
+                               cl_event *event);
+/* The forward geometry of a layer (also DIRECT's forward). */
+conv_geom geom_forward(const layer *L);
+clconv_status run_upsample(clconv_ctx *ctx, const layer *L, int for_data, cl_mem dy,
+                           size_t dy_off, cl_mem out, size_t out_off, cl_event *event);
+void upsample_dims(const layer *L, int for_data, int64_t *dh, int64_t *dw);
+clconv_status run_flip(clconv_ctx *ctx, const layer *L, cl_mem w, size_t w_off, cl_mem wf,
+                       size_t wf_off, cl_event *event);
+
+#endif

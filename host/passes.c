@@ -1,0 +1,121 @@
+/* The public device-buffer calls: check everything, then dispatch to an
+ * algorithm.  Nothing is enqueued until every check has passed, so a bad
+ * call writes nothing and leaves the context as it was. */
+#include "internal.h"
+
+static const algo_impl *const impls[CLCONV_ALGO_COUNT_] = {
+    [CLCONV_ALGO_EXPLICIT] = &algo_explicit,
+    [CLCONV_ALGO_DIRECT] = &algo_direct,
+    [CLCONV_ALGO_GEMM] = &algo_gemm,
+};
+
+/* AUTO takes the fastest algorithm that implements the pass. */
+static clconv_status pick_algo(clconv_algo algo, clconv_pass pass, const algo_impl **out)
+{
+    if ((unsigned)algo >= CLCONV_ALGO_COUNT_)
+        return CLCONV_BAD_ALGORITHM;
+    if (algo == CLCONV_ALGO_AUTO) {
+        const clconv_algo order[] = {CLCONV_ALGO_GEMM, CLCONV_ALGO_DIRECT};
+        for (int i = 0; i < 2; i++)
+            if (impls[order[i]]->run[pass]) {
+                *out = impls[order[i]];
+                return CLCONV_OK;
+            }
+    }
+    if (!impls[algo] || !impls[algo]->run[pass])
+        return CLCONV_BAD_ALGORITHM;
+    *out = impls[algo];
+    return CLCONV_OK;
+}
+
+static clconv_status check_layer(clconv_ctx *ctx, const clconv_desc *d, layer *L)
+{
+    if (!d)
+        return ctx_fail(ctx, CLCONV_NULL_ARGUMENT, CL_SUCCESS, "descriptor is NULL");
+    clconv_status st = layer_from_desc(d, L);
+    if (st != CLCONV_OK)
+        return ctx_fail(ctx, st, CL_SUCCESS, "invalid descriptor: %s", clconv_status_string(st));
+    return CLCONV_OK;
+}
+
+typedef struct buf {
+    cl_mem m;
+    size_t off, elems;
+    const char *what;
+} buf;
+
+/* One pass: buffers a, b in; out written (or added to when beta). */
+static clconv_status pass_locked(clconv_ctx *ctx, const clconv_desc *d, clconv_algo algo,
+                                 clconv_pass pass, buf a, buf b, buf out, int beta,
+                                 cl_event *event)
+{
+    layer L;
+    TRY(check_layer(ctx, d, &L));
+    const algo_impl *impl;
+    if (pick_algo(algo, pass, &impl) != CLCONV_OK)
+        return ctx_fail(ctx, CLCONV_BAD_ALGORITHM, CL_SUCCESS,
+                        "algorithm %d does not implement this pass", (int)algo);
+    /* element counts are known only now that the layer is checked */
+    const size_t xe = L.x_elems, we = L.w_elems, ye = L.y_elems;
+    const size_t counts[CLCONV_PASS_COUNT_][3] = {{xe, we, ye}, {ye, we, xe}, {xe, ye, we}};
+    a.elems = counts[pass][0];
+    b.elems = counts[pass][1];
+    out.elems = counts[pass][2];
+    TRY(check_buffer(ctx, a.m, a.off, a.elems, a.what));
+    TRY(check_buffer(ctx, b.m, b.off, b.elems, b.what));
+    TRY(check_buffer(ctx, out.m, out.off, out.elems, out.what));
+    pass_args pa = {&L, a.m, a.off, b.m, b.off, out.m, out.off, beta != 0, event};
+    return impl->run[pass](ctx, &pa);
+}
+
+static clconv_status pass_call(clconv_ctx *ctx, const clconv_desc *d, clconv_algo algo,
+                               clconv_pass pass, buf a, buf b, buf out, int beta, cl_event *event)
+{
+    if (!ctx)
+        return CLCONV_NULL_ARGUMENT;
+    pthread_mutex_lock(&ctx->lock);
+    ctx_clear_error(ctx);
+    clconv_status st = pass_locked(ctx, d, algo, pass, a, b, out, beta, event);
+    pthread_mutex_unlock(&ctx->lock);
+    return st;
+}
+
+clconv_status clconv_forward(clconv_ctx *ctx, const clconv_desc *d, clconv_algo algo, cl_mem x,
+                             size_t x_off, cl_mem w, size_t w_off, cl_mem y, size_t y_off,
+                             cl_event *event)
+{
+    return pass_call(ctx, d, algo, CLCONV_PASS_FORWARD, (buf){x, x_off, 0, "x"},
+                     (buf){w, w_off, 0, "w"}, (buf){y, y_off, 0, "y"}, 0, event);
+}
+
+clconv_status clconv_backward_data(clconv_ctx *ctx, const clconv_desc *d, clconv_algo algo,
+                                   cl_mem dy, size_t dy_off, cl_mem w, size_t w_off, cl_mem dx,
+                                   size_t dx_off, int accumulate, cl_event *event)
+{
+    return pass_call(ctx, d, algo, CLCONV_PASS_BACKWARD_DATA, (buf){dy, dy_off, 0, "dy"},
+                     (buf){w, w_off, 0, "w"}, (buf){dx, dx_off, 0, "dx"}, accumulate, event);
+}
+
+clconv_status clconv_backward_filter(clconv_ctx *ctx, const clconv_desc *d, clconv_algo algo,
+                                     cl_mem x, size_t x_off, cl_mem dy, size_t dy_off, cl_mem dw,
+                                     size_t dw_off, int accumulate, cl_event *event)
+{
+    return pass_call(ctx, d, algo, CLCONV_PASS_BACKWARD_FILTER, (buf){x, x_off, 0, "x"},
+                     (buf){dy, dy_off, 0, "dy"}, (buf){dw, dw_off, 0, "dw"}, accumulate, event);
+}
+
+clconv_status clconv_workspace_size(const clconv_ctx *ctx, const clconv_desc *d, clconv_pass pass,
+                                    clconv_algo algo, size_t *bytes)
+{
+    (void)ctx; /* scratch depends on the layer alone today */
+    if (!d || !bytes)
+        return CLCONV_NULL_ARGUMENT;
+    layer L;
+    TRY(layer_from_desc(d, &L));
+    if ((unsigned)pass >= CLCONV_PASS_COUNT_)
+        return CLCONV_BAD_ALGORITHM;
+    const algo_impl *impl;
+    TRY(pick_algo(algo, pass, &impl));
+    *bytes = 0;
+    return impl->workspace ? impl->workspace(&L, pass, bytes) : CLCONV_OK;
+}

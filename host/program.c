@@ -1,0 +1,112 @@
+/* Programs: each embedded kernel source is built once per set of build
+ * options and kept in the context with its kernel objects.  A failed build
+ * leaves its log in the context for clconv_build_log(). */
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+#include "kernel_sources.h"
+
+static int find_source(const char *name)
+{
+    for (int i = 0; i < clconv_kernel_source_count; i++)
+        if (!strcmp(clconv_kernel_sources[i].name, name))
+            return i;
+    return -1;
+}
+
+static void keep_build_log(clconv_ctx *ctx, cl_program prog)
+{
+    size_t len = 0;
+    free(ctx->build_log);
+    ctx->build_log = NULL;
+    if (clGetProgramBuildInfo(prog, ctx->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &len) != CL_SUCCESS)
+        return;
+    ctx->build_log = calloc(len + 1, 1);
+    if (ctx->build_log)
+        clGetProgramBuildInfo(prog, ctx->device, CL_PROGRAM_BUILD_LOG, len, ctx->build_log, NULL);
+}
+
+static clconv_status build(clconv_ctx *ctx, int src, const char *options, cl_program *out)
+{
+    const clconv_kernel_source *ks = &clconv_kernel_sources[src];
+    const char *text = ks->text;
+    cl_int err;
+    cl_program prog = clCreateProgramWithSource(ctx->context, 1, &text, &ks->length, &err);
+    if (!prog)
+        return ctx_cl_fail(ctx, err, "clCreateProgramWithSource");
+    err = clBuildProgram(prog, 1, &ctx->device, options, NULL, NULL);
+    if (err != CL_SUCCESS) {
+        keep_build_log(ctx, prog);
+        clReleaseProgram(prog);
+        return ctx_fail(ctx, status_from_cl(err), err, "building kernels/%s.cl with \"%s\" failed (%d)",
+                        ks->name, options, (int)err);
+    }
+    *out = prog;
+    return CLCONV_OK;
+}
+
+static clconv_status get_program(clconv_ctx *ctx, const char *source, const char *options,
+                                 clconv_program **out)
+{
+    int src = find_source(source);
+    if (src < 0)
+        return ctx_fail(ctx, CLCONV_BUILD_FAILED, CL_SUCCESS, "no kernel source \"%s\"", source);
+    for (int i = 0; i < ctx->nprograms; i++) {
+        clconv_program *p = &ctx->programs[i];
+        if (p->source == src && !strcmp(p->options, options)) {
+            *out = p;
+            return CLCONV_OK;
+        }
+    }
+    if (ctx->nprograms == CLCONV_MAX_PROGRAMS)
+        programs_release(ctx);  /* a full cache starts over rather than fail */
+    clconv_program *p = &ctx->programs[ctx->nprograms];
+    memset(p, 0, sizeof *p);
+    p->options = strdup(options);
+    if (!p->options)
+        return ctx_fail(ctx, CLCONV_OUT_OF_HOST_MEMORY, CL_SUCCESS, "strdup");
+    clconv_status st = build(ctx, src, options, &p->program);
+    if (st != CLCONV_OK) {
+        free(p->options);
+        return st;
+    }
+    p->source = src;
+    ctx->nprograms++;
+    *out = p;
+    return CLCONV_OK;
+}
+
+clconv_status ctx_kernel(clconv_ctx *ctx, const char *source, const char *options,
+                         const char *name, cl_kernel *out)
+{
+    clconv_program *p = NULL;
+    TRY(get_program(ctx, source, options ? options : "", &p));
+    for (int i = 0; i < p->nkernels; i++)
+        if (!strcmp(p->kernel_names[i], name)) {
+            *out = p->kernels[i];
+            return CLCONV_OK;
+        }
+    if (p->nkernels == CLCONV_MAX_KERNELS)
+        return ctx_fail(ctx, CLCONV_OPENCL_ERROR, CL_SUCCESS, "too many kernels in %s", source);
+    cl_int err;
+    cl_kernel k = clCreateKernel(p->program, name, &err);
+    if (!k)
+        return ctx_cl_fail(ctx, err, "clCreateKernel");
+    /* names are string literals of the library: keep the pointer */
+    p->kernel_names[p->nkernels] = name;
+    p->kernels[p->nkernels++] = k;
+    *out = k;
+    return CLCONV_OK;
+}
+
+void programs_release(clconv_ctx *ctx)
+{
+    for (int i = 0; i < ctx->nprograms; i++) {
+        clconv_program *p = &ctx->programs[i];
+        for (int j = 0; j < p->nkernels; j++)
+            clReleaseKernel(p->kernels[j]);
+        clReleaseProgram(p->program);
+        free(p->options);
+    }
+    ctx->nprograms = 0;
+}

@@ -1,0 +1,95 @@
+/* Public calls that run one kernel each: backward-bias and the seed's two
+ * primitives (upsample+pad, flip) on their own. */
+#include "internal.h"
+
+/* Lock, check the layer and the two buffers, then run `body`. */
+typedef clconv_status (*body_fn)(clconv_ctx *ctx, const layer *L, cl_mem in, size_t in_off,
+                                 cl_mem out, size_t out_off, int beta, cl_event *event);
+
+typedef size_t (*elems_fn)(const layer *L);
+
+static clconv_status call_locked(clconv_ctx *ctx, const clconv_desc *d, body_fn body,
+                                 elems_fn in_elems, elems_fn out_elems, cl_mem in, size_t in_off,
+                                 cl_mem out, size_t out_off, int beta, cl_event *event)
+{
+    if (!d)
+        return ctx_fail(ctx, CLCONV_NULL_ARGUMENT, CL_SUCCESS, "descriptor is NULL");
+    layer L;
+    clconv_status st = layer_from_desc(d, &L);
+    if (st != CLCONV_OK)
+        return ctx_fail(ctx, st, CL_SUCCESS, "invalid descriptor: %s", clconv_status_string(st));
+    TRY(check_buffer(ctx, in, in_off, in_elems(&L), "input"));
+    TRY(check_buffer(ctx, out, out_off, out_elems(&L), "output"));
+    return body(ctx, &L, in, in_off, out, out_off, beta, event);
+}
+
+static clconv_status call(clconv_ctx *ctx, const clconv_desc *d, body_fn body, elems_fn ie,
+                          elems_fn oe, cl_mem in, size_t in_off, cl_mem out, size_t out_off,
+                          int beta, cl_event *event)
+{
+    if (!ctx)
+        return CLCONV_NULL_ARGUMENT;
+    pthread_mutex_lock(&ctx->lock);
+    ctx_clear_error(ctx);
+    clconv_status st = call_locked(ctx, d, body, ie, oe, in, in_off, out, out_off, beta, event);
+    pthread_mutex_unlock(&ctx->lock);
+    return st;
+}
+
+static size_t y_elems(const layer *L) { return L->y_elems; }
+static size_t w_elems(const layer *L) { return L->w_elems; }
+static size_t k_elems(const layer *L) { return (size_t)L->k; }
+
+static size_t upsampled_elems(const layer *L)
+{
+    int64_t hu, wu;
+    upsample_dims(L, 1, &hu, &wu);
+    return (size_t)(L->n * L->k * hu * wu);
+}
+
+#define BIAS_WG 64 /* matches the kernel's default; passed as -D to be sure */
+
+static clconv_status bias_body(clconv_ctx *ctx, const layer *L, cl_mem dy, size_t dy_off,
+                               cl_mem db, size_t db_off, int beta, cl_event *event)
+{
+    cl_kernel k;
+    TRY(ctx_kernel(ctx, "bias", "-DBIAS_WG=64", "bwd_bias", &k));
+    cl_long io = (cl_long)dy_off, oo = (cl_long)db_off, pq = L->p * L->q;
+    cl_int b = beta != 0;
+    const karg args[] = {KARG(dy), KARG(io), KARG(db), KARG(oo), KARG(b), KARG(L->n),
+                         KARG(L->k), KARG(pq)};
+    return ctx_launch(ctx, k, 8, args, (size_t)L->k * BIAS_WG, BIAS_WG, event);
+}
+
+static clconv_status upsample_body(clconv_ctx *ctx, const layer *L, cl_mem dy, size_t dy_off,
+                                   cl_mem out, size_t out_off, int beta, cl_event *event)
+{
+    (void)beta;
+    return run_upsample(ctx, L, 1, dy, dy_off, out, out_off, event);
+}
+
+static clconv_status flip_body(clconv_ctx *ctx, const layer *L, cl_mem w, size_t w_off,
+                               cl_mem wf, size_t wf_off, int beta, cl_event *event)
+{
+    (void)beta;
+    return run_flip(ctx, L, w, w_off, wf, wf_off, event);
+}
+
+clconv_status clconv_backward_bias(clconv_ctx *ctx, const clconv_desc *d, cl_mem dy,
+                                   size_t dy_off, cl_mem db, size_t db_off, int accumulate,
+                                   cl_event *event)
+{
+    return call(ctx, d, bias_body, y_elems, k_elems, dy, dy_off, db, db_off, accumulate, event);
+}
+
+clconv_status clconv_upsample_pad(clconv_ctx *ctx, const clconv_desc *d, cl_mem dy, size_t dy_off,
+                                  cl_mem out, size_t out_off, cl_event *event)
+{
+    return call(ctx, d, upsample_body, y_elems, upsampled_elems, dy, dy_off, out, out_off, 0, event);
+}
+
+clconv_status clconv_flip_filter(clconv_ctx *ctx, const clconv_desc *d, cl_mem w, size_t w_off,
+                                 cl_mem wf, size_t wf_off, cl_event *event)
+{
+    return call(ctx, d, flip_body, w_elems, w_elems, w, w_off, wf, wf_off, 0, event);
+}
