@@ -64,8 +64,10 @@ static clconv_status bwd_filter(clconv_ctx *ctx, const pass_args *a)
     return run_conv_generic(ctx, &g, a->a, a->a_off, ws, 0, a->out, a->out_off, a->beta, a->event);
 }
 
-static clconv_status workspace(const layer *L, clconv_pass pass, size_t *bytes)
+static clconv_status workspace(const clconv_ctx *ctx, const layer *L, clconv_pass pass,
+                               size_t *bytes)
 {
+    (void)ctx;
     switch (pass) {
     case CLCONV_PASS_BACKWARD_DATA:
         *bytes = (upsampled_elems(L, 1) + L->w_elems) * sizeof(float);

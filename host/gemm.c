@@ -1,5 +1,24 @@
-/* GEMM: fused tiled implicit-GEMM kernels.  Not implemented yet: every pass
- * is NULL, so requesting it returns CLCONV_BAD_ALGORITHM and AUTO skips it. */
+/* GEMM: fused tiled implicit-GEMM kernels that read the virtual
+ * upsampled/padded tensors straight from the caller's buffers.  One file
+ * per pass (gemm_forward.c, gemm_backward_data.c, gemm_backward_filter.c);
+ * a NULL slot means that pass is not implemented yet, so AUTO skips it and
+ * asking for it returns CLCONV_BAD_ALGORITHM. */
 #include "internal.h"
 
-const algo_impl algo_gemm = {{NULL, NULL, NULL}, NULL};
+static clconv_status workspace(const clconv_ctx *ctx, const layer *L, clconv_pass pass,
+                               size_t *bytes)
+{
+    switch (pass) {
+    case CLCONV_PASS_FORWARD:
+        *bytes = gemm_forward_workspace(ctx, L);
+        break;
+    case CLCONV_PASS_BACKWARD_DATA:
+        *bytes = gemm_backward_data_workspace(ctx, L);
+        break;
+    default:
+        *bytes = gemm_backward_filter_workspace(ctx, L);
+    }
+    return CLCONV_OK;
+}
+
+const algo_impl algo_gemm = {{NULL, NULL, NULL}, workspace};

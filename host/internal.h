@@ -144,11 +144,21 @@ typedef struct pass_args {
 typedef struct algo_impl {
     /* NULL where the algorithm does not implement the pass */
     clconv_status (*run[CLCONV_PASS_COUNT_])(clconv_ctx *ctx, const pass_args *a);
-    /* scratch bytes a pass needs (NULL = none) */
-    clconv_status (*workspace)(const layer *L, clconv_pass pass, size_t *bytes);
+    /* scratch bytes a pass needs (NULL = none); may depend on the device */
+    clconv_status (*workspace)(const clconv_ctx *ctx, const layer *L, clconv_pass pass,
+                               size_t *bytes);
 } algo_impl;
 
 extern const algo_impl algo_explicit, algo_direct, algo_gemm;
+
+/* The GEMM algorithm's passes (gemm_*.c); gemm.c puts them in its table. */
+clconv_status gemm_forward(clconv_ctx *ctx, const pass_args *a);
+clconv_status gemm_backward_data(clconv_ctx *ctx, const pass_args *a);
+clconv_status gemm_backward_filter(clconv_ctx *ctx, const pass_args *a);
+/* scratch of each (0 when none) */
+size_t gemm_forward_workspace(const clconv_ctx *ctx, const layer *L);
+size_t gemm_backward_data_workspace(const clconv_ctx *ctx, const layer *L);
+size_t gemm_backward_filter_workspace(const clconv_ctx *ctx, const layer *L);
 
 /* Shared by the algorithms (primitives.c): the plain convolution of
  * conv_generic.cl, described by a geometry record. */

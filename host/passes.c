@@ -107,8 +107,7 @@ clconv_status clconv_backward_filter(clconv_ctx *ctx, const clconv_desc *d, clco
 clconv_status clconv_workspace_size(const clconv_ctx *ctx, const clconv_desc *d, clconv_pass pass,
                                     clconv_algo algo, size_t *bytes)
 {
-    (void)ctx; /* scratch depends on the layer alone today */
-    if (!d || !bytes)
+    if (!ctx || !d || !bytes)
         return CLCONV_NULL_ARGUMENT;
     layer L;
     TRY(layer_from_desc(d, &L));
@@ -117,5 +116,5 @@ clconv_status clconv_workspace_size(const clconv_ctx *ctx, const clconv_desc *d,
     const algo_impl *impl;
     TRY(pick_algo(algo, pass, &impl));
     *bytes = 0;
-    return impl->workspace ? impl->workspace(&L, pass, bytes) : CLCONV_OK;
+    return impl->workspace ? impl->workspace(ctx, &L, pass, bytes) : CLCONV_OK;
 }
