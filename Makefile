@@ -31,7 +31,8 @@ BENCH_LIBS     += -lclblast
 endif
 
 # PoCL caches compiled kernels; keep that cache out of $HOME in CI.
-TEST_ENV ?= POCL_CACHE_DIR=$(abspath $(BUILD))/pocl-cache
+POCL_CACHE_DIR ?= $(abspath $(BUILD))/pocl-cache
+TEST_ENV ?= POCL_CACHE_DIR=$(POCL_CACHE_DIR)
 TEST_ARGS ?= --jobs 2
 
 .PHONY: all lib deps demo test bench install clean
