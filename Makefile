@@ -32,7 +32,8 @@ endif
 
 # PoCL caches compiled kernels; keep that cache out of $HOME in CI.
 POCL_CACHE_DIR ?= $(abspath $(BUILD))/pocl-cache
-TEST_ENV ?= POCL_CACHE_DIR=$(POCL_CACHE_DIR)
+CLCONV_CACHE_DIR ?= $(abspath $(BUILD))/clconv-cache
+TEST_ENV ?= POCL_CACHE_DIR=$(POCL_CACHE_DIR) CLCONV_CACHE_DIR=$(CLCONV_CACHE_DIR)
 TEST_ARGS ?= --jobs 2
 
 .PHONY: all lib deps demo test bench install clean
@@ -108,3 +109,105 @@ install: lib $(BUILD)/clconv.pc
 
 clean:
 	rm -rf $(BUILD)
+
+# ---- stress targets (issue 4) ----
+# test-large: opt-in, not part of `make test` (slow, up to ~20 GB): layers
+# whose input, output or filter exceeds 2^31 elements, every algorithm and
+# pass, sampled against a per-element float64 reference (tests/large/).
+# On a device that cannot hold them it checks the refusal and runs the
+# largest that fits; CLCONV_LARGE_GB caps the device memory used (default 16).
+LARGE_SRC := $(wildcard tests/large/*.c)
+LARGE_OBJ := $(LARGE_SRC:tests/large/%.c=$(BUILD)/large/%.o)
+LARGE_ARGS ?= --jobs 1 --verbose
+
+.PHONY: test-large
+$(BUILD)/large/%.o: tests/large/%.c $(wildcard tests/*.h) host/clconv.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/test_large: $(LARGE_OBJ) $(BUILD)/tests/util.o $(LIB_A)
+	$(CC) -o $@ $(LARGE_OBJ) $(BUILD)/tests/util.o $(LIB_A) -lcriterion $(LDLIBS)
+
+test-large: deps
+	$(MAKE) $(BUILD)/test_large
+	$(TEST_ENV) $(BUILD)/test_large $(LARGE_ARGS)
+
+# ---- sanitizer and fuzz targets (issue 4) ----
+# test-asan   the library and the Criterion suite built with ASan + UBSan
+#             (-O1, its own build dir) and run.  Criterion forks a process
+#             per test: an ASan or UBSan report fails its test, and
+#             abort_on_error makes a leak that LeakSanitizer finds when a
+#             test process exits fail the run.  use_sigaltstack=0: LLVM,
+#             inside PoCL, puts its own signal stack on the threads that
+#             build kernels, which ASan would otherwise try to unmap.
+#             tests/lsan.supp names only the OpenCL runtime's libraries.
+# test-leaks  tests/leaks/leak_check under valgrind: LEAK_CONTEXTS contexts
+#             created, run through every pass and freed.  Fails when a lost
+#             block has a libclconv frame (tests/valgrind.supp covers the
+#             runtime's own) or when the library leaves references on the
+#             caller's cl_context or queue.
+# fuzz        libFuzzer targets (clang) in FUZZ_BUILD; fuzz-short runs each
+#             for FUZZ_SECONDS from its committed corpus
+#             (tools/fuzz/corpus/<target>); new inputs go to a scratch dir.
+ASAN_BUILD ?= build-asan
+SAN_FLAGS  ?= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+ASAN_ENV   ?= ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:use_sigaltstack=0:allocator_may_return_null=1 \
+              LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+              UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+LEAK_CONTEXTS ?= 1000
+LEAK_BIN      := $(BUILD)/leak_check
+VALGRIND_LEAK ?= valgrind --leak-check=full --show-leak-kinds=definite,indirect \
+                 --num-callers=64 --fullpath-after= --suppressions=tests/valgrind.supp
+
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_CC      ?= clang
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_TARGETS := fuzz_desc fuzz_desc_parse
+FUZZ_SECONDS ?= 30
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
+
+.PHONY: test-asan test-leaks fuzz fuzz-short
+
+test-asan: deps
+	$(MAKE) BUILD=$(ASAN_BUILD) OPT='-O1 -g $(SAN_FLAGS)' LDLIBS='$(SAN_FLAGS) $(LDLIBS)' \
+	    $(ASAN_BUILD)/test_clconv
+	$(TEST_ENV) $(ASAN_ENV) $(ASAN_BUILD)/test_clconv $(TEST_ARGS)
+
+# Linked to the shared library so that valgrind's frames name libclconv.
+$(LEAK_BIN): tests/leaks/leak_check.c host/clconv.h $(LIB_SO)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) -lclconv \
+	    $(LDLIBS)
+
+test-leaks:
+	@sh tools/install-deps.sh valgrind
+	$(MAKE) $(LEAK_BIN)
+	$(TEST_ENV) $(VALGRIND_LEAK) --log-file=$(BUILD)/leak_check.valgrind.log \
+	    $(LEAK_BIN) $(LEAK_CONTEXTS)
+	sh tests/leaks/check_log.sh $(BUILD)/leak_check.valgrind.log
+
+# The fuzz targets link the library built by clang with fuzzer coverage
+# (`make fuzz` builds it first, in FUZZ_BUILD).
+$(FUZZ_BUILD)/fuzz_desc_parse: FUZZ_EXTRA = tools/bench/desc_parse.c
+$(FUZZ_BUILD)/fuzz_%: tools/fuzz/fuzz_%.c $(FUZZ_BUILD)/libclconv.a $(wildcard tools/bench/desc_parse.*)
+	$(FUZZ_CC) -O1 -g -std=c11 -Wall -Wextra -D_GNU_SOURCE -Ihost -Itools/bench \
+	    -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< $(FUZZ_EXTRA) $(FUZZ_BUILD)/libclconv.a $(LDLIBS)
+
+# libclang-rt-dev holds libFuzzer; `clang` only recommends it.
+fuzz:
+	@sh tools/install-deps.sh clang libclang-rt-dev
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) OPT='-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)' \
+	    $(FUZZ_BUILD)/libclconv.a
+	$(MAKE) $(FUZZ_BINS)
+
+# Each target from its corpus for FUZZ_SECONDS (new inputs go to a scratch
+# dir); a finding fails the target and leaves its input and log in FUZZ_BUILD.
+fuzz-short: fuzz
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    rm -rf $(FUZZ_BUILD)/new-$$t && mkdir -p $(FUZZ_BUILD)/new-$$t; \
+	    echo "fuzz-short: $$t for $(FUZZ_SECONDS) s"; \
+	    $(FUZZ_BUILD)/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        -artifact_prefix=$(FUZZ_BUILD)/$$t- $(FUZZ_BUILD)/new-$$t tools/fuzz/corpus/$$t \
+	        > $(FUZZ_BUILD)/$$t.log 2>&1 || { tail -n 60 $(FUZZ_BUILD)/$$t.log; exit 1; }; \
+	    grep -E '^Done|^stat::(number_of_executed_units|new_units_added)' $(FUZZ_BUILD)/$$t.log; \
+	done

@@ -97,8 +97,8 @@ typedef struct clconv_ctx clconv_ctx;
  * first CPU, else the first device.  Selector syntax (see README):
  *   "P:D"    platform index P, device index D (e.g. "0:0");
  *   "gpu", "cpu", "accelerator"  the first device of that type;
- *   any other text: the first device whose platform or device name contains
- *   it, case-insensitively (e.g. "pocl", "NVIDIA", "H200").
+ *   any other text: the first device whose platform or device name or
+ *   vendor contains it, case-insensitively (e.g. "pocl", "NVIDIA", "H200").
  * On error *out is NULL. */
 CLCONV_API clconv_status clconv_create(clconv_ctx **out);
 /* The same with an explicit selector; NULL or "" means clconv_create(). */
@@ -241,6 +241,65 @@ CLCONV_API clconv_status clconv_ref_backward_filter(const clconv_desc *d, const 
                                                     const double *dy, double *dw);
 CLCONV_API clconv_status clconv_ref_backward_bias(const clconv_desc *d, const double *dy,
                                                   double *db);
+
+/* ---- diagnostics, program cache, limits (issue 4) -------------------- */
+/* Log levels, lowest first.  A context delivers messages up to its level:
+ *   CLCONV_LOG_ERROR  every failed call: status name, OpenCL code, detailed
+ *                     message and, for CLCONV_BUILD_FAILED, the build log;
+ *   CLCONV_LOG_CALL   each public call, written as the clconv-bench command
+ *                     line that reproduces it, e.g.
+ *                     "clconv-bench --dir=bwd_d --algo=direct mb2g1ic3ih5iw5oc4kh3kw3sh2sw2ph1pw1dh0dw0"
+ *                     (--dir= fwd, bwd_d, bwd_w or bwd_b; accumulate is noted
+ *                     as a trailing "# accumulate=1"; the primitives log
+ *                     their function name and descriptor);
+ *   CLCONV_LOG_DEBUG  program builds (with times) and binary-cache events.
+ * The level starts from the environment variable CLCONV_LOG: unset or 0 ->
+ * CLCONV_LOG_ERROR, 1 -> CLCONV_LOG_CALL, 2 -> CLCONV_LOG_DEBUG.
+ * Messages go to the context's callback.  With no callback they are
+ * dropped, except when CLCONV_LOG is set (non-zero): then they go to
+ * stderr, one line each prefixed "clconv: " - the one case in which the
+ * library prints, and only because the user asked for it. */
+typedef enum clconv_log_level {
+    CLCONV_LOG_OFF = 0,
+    CLCONV_LOG_ERROR = 1,
+    CLCONV_LOG_CALL = 2,
+    CLCONV_LOG_DEBUG = 3
+} clconv_log_level;
+
+/* Called on the thread that made the call, with the context locked: it
+ * must not call the library on the same context.  msg is valid only
+ * during the call and may hold several lines (a build log). */
+typedef void (*clconv_log_fn)(void *user, int level, const char *msg);
+
+/* Install (fn != NULL) or remove (NULL) the callback.  Set it, and the
+ * level, before sharing the context between threads. */
+CLCONV_API clconv_status clconv_set_log(clconv_ctx *ctx, clconv_log_fn fn, void *user);
+CLCONV_API clconv_status clconv_set_log_level(clconv_ctx *ctx, int level);
+
+/* The descriptor in benchdnn's syntax, as the bench tool reads it:
+ * "mb2g1ic3ih5iw5oc4kh3kw3sh2sw2ph1pw1dh0dw0" (dilation 0-based: dh0 is a
+ * dense filter).  Any descriptor is printed, valid or not.  A buffer of
+ * CLCONV_DESC_STRING_MAX bytes always suffices; a smaller one gets the
+ * truncated, NUL-terminated string and CLCONV_BUFFER_TOO_SMALL. */
+#define CLCONV_DESC_STRING_MAX 384
+CLCONV_API clconv_status clconv_desc_string(const clconv_desc *d, char *buf, size_t cap);
+
+/* Program binary cache.  Compiled kernel programs are saved on disk and
+ * loaded by later contexts (and processes) instead of being compiled
+ * again.  Read when a context is created:
+ *   CLCONV_CACHE=0 (or off/no/false)  no cache: nothing read or written;
+ *   CLCONV_CACHE_DIR=dir              the directory (created if missing);
+ *   otherwise $XDG_CACHE_HOME/clconv, else $HOME/.cache/clconv.
+ * Entries are keyed by the kernel source, build options, device, driver,
+ * platform and library version.  A missing or unwritable directory, or a
+ * damaged entry, only means compiling from source (a damaged entry is
+ * replaced); it never fails a call.  Entries are written atomically, so
+ * processes may share a directory.  Nothing is ever deleted: remove the
+ * directory to reclaim its space.
+ *
+ * Memory limits: scratch memory beyond CL_DEVICE_MAX_MEM_ALLOC_SIZE or
+ * CL_DEVICE_GLOBAL_MEM_SIZE is refused with CLCONV_DEVICE_LIMIT before
+ * anything is enqueued (clconv_workspace_size() says what a pass needs). */
 
 #ifdef __cplusplus
 }

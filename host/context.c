@@ -38,6 +38,7 @@ clconv_status ctx_fail(clconv_ctx *ctx, clconv_status st, cl_int cl_err, const c
     vsnprintf(ctx->error, sizeof ctx->error, fmt, ap);
     va_end(ap);
     ctx->cl_error = cl_err;
+    log_failure(ctx, st, cl_err);
     return st;
 }
 
@@ -61,6 +62,8 @@ static clconv_status ctx_new(clconv_ctx **out)
         free(ctx);
         return CLCONV_OUT_OF_HOST_MEMORY;
     }
+    ctx->cache_dir = cache_dir_from_env(); /* NULL (cache off) is fine */
+    log_init(ctx);
     *out = ctx;
     return CLCONV_OK;
 }
@@ -71,14 +74,29 @@ static void ctx_name(clconv_ctx *ctx)
              ctx->info.name);
 }
 
-clconv_status clconv_create_with(const char *selector, clconv_ctx **out)
+/* PoCL 3.1 sets its devices up inside the process's first clGetDeviceIDs
+ * and is not safe to enter from several threads at once: a racing caller
+ * gets CL_DEVICE_NOT_FOUND, or a device whose info strings are still NULL
+ * (a crash inside clGetDeviceInfo).  Selecting a device is rare and cheap,
+ * so the library does it under one process-wide lock. */
+static pthread_mutex_t select_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static clconv_status select_locked(const char *selector, cl_platform_id *plat, cl_device_id *dev)
+{
+    pthread_mutex_lock(&select_lock);
+    clconv_status st = device_select(selector, plat, dev);
+    pthread_mutex_unlock(&select_lock);
+    return st;
+}
+
+static clconv_status create_with(const char *selector, clconv_ctx **out)
 {
     if (!out)
         return CLCONV_NULL_ARGUMENT;
     *out = NULL;
     cl_platform_id plat;
     cl_device_id dev;
-    TRY(device_select(selector, &plat, &dev));
+    TRY(select_locked(selector, &plat, &dev));
     clconv_ctx *ctx;
     TRY(ctx_new(&ctx));
     ctx->device = dev;
@@ -95,6 +113,14 @@ clconv_status clconv_create_with(const char *selector, clconv_ctx **out)
     }
     *out = ctx;
     return CLCONV_OK;
+}
+
+/* A failed creation has no context to log to: CLCONV_LOG sends it to stderr. */
+clconv_status clconv_create_with(const char *selector, clconv_ctx **out)
+{
+    clconv_status st = create_with(selector, out);
+    log_no_context(st, "clconv_create");
+    return st;
 }
 
 clconv_status clconv_create(clconv_ctx **out)
@@ -154,6 +180,7 @@ void clconv_free(clconv_ctx *ctx)
     if (ctx->context)
         clReleaseContext(ctx->context);
     free(ctx->build_log);
+    free(ctx->cache_dir);
     pthread_mutex_destroy(&ctx->lock);
     free(ctx);
 }

@@ -61,13 +61,23 @@ static int matches(const dev_entry *e, const char *sel)
         return (type & CL_DEVICE_TYPE_CPU) != 0;
     if (!strcasecmp(sel, "accelerator"))
         return (type & CL_DEVICE_TYPE_ACCELERATOR) != 0;
-    char name[512] = "";
-    clGetPlatformInfo(e->platform, CL_PLATFORM_NAME, sizeof name, name, NULL);
-    if (contains(name, sel))
-        return 1;
-    name[0] = 0;
-    clGetDeviceInfo(e->device, CL_DEVICE_NAME, sizeof name, name, NULL);
-    return contains(name, sel);
+    /* names and vendors: PoCL's platform is "Portable Computing Language"
+     * but its vendor is "The pocl project", which is what users type */
+    const cl_platform_info pinfo[] = {CL_PLATFORM_NAME, CL_PLATFORM_VENDOR};
+    const cl_device_info dinfo[] = {CL_DEVICE_NAME, CL_DEVICE_VENDOR};
+    for (int i = 0; i < 2; i++) {
+        char name[512] = "";
+        clGetPlatformInfo(e->platform, pinfo[i], sizeof name, name, NULL);
+        name[sizeof name - 1] = 0;
+        if (contains(name, sel))
+            return 1;
+        name[0] = 0;
+        clGetDeviceInfo(e->device, dinfo[i], sizeof name, name, NULL);
+        name[sizeof name - 1] = 0;
+        if (contains(name, sel))
+            return 1;
+    }
+    return 0;
 }
 
 clconv_status device_select(const char *selector, cl_platform_id *platform, cl_device_id *device)

@@ -21,4 +21,4 @@ static clconv_status workspace(const clconv_ctx *ctx, const layer *L, clconv_pas
     return CLCONV_OK;
 }
 
-const algo_impl algo_gemm = {{NULL, NULL, NULL}, workspace};
+const algo_impl algo_gemm = {{gemm_forward, gemm_backward_data, gemm_backward_filter}, workspace};

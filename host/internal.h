@@ -36,6 +36,15 @@ typedef struct clconv_devinfo {
     char platform_version[256];
 } clconv_devinfo;
 
+/* Counters of the program binary cache, per context. */
+typedef struct cache_stats {
+    unsigned hits;              /* programs loaded from an entry */
+    unsigned misses;            /* no entry on disk */
+    unsigned rejected;          /* an entry was damaged, foreign or refused by the runtime */
+    unsigned stored;            /* entries written */
+    unsigned store_failed;      /* entries that could not be written (no usable dir...) */
+} cache_stats;
+
 struct clconv_ctx {
     cl_context context;
     cl_device_id device;
@@ -53,6 +62,14 @@ struct clconv_ctx {
 
     cl_mem workspace;           /* scratch for EXPLICIT, grown on demand */
     size_t workspace_bytes;
+
+    /* issue 4: program binary cache (program_cache.c) and diagnostics (log.c) */
+    char *cache_dir;            /* NULL: the on-disk binary cache is off */
+    cache_stats cache_stats;    /* what it did, for tests and debugging */
+    clconv_log_fn log_fn;       /* the application's callback, or NULL */
+    void *log_user;
+    int log_level;              /* highest clconv_log_level delivered */
+    int log_stderr;             /* CLCONV_LOG set: no callback -> stderr */
 };
 
 /* ---- errors (context.c) ---- */
@@ -91,6 +108,60 @@ clconv_status ctx_kernel(clconv_ctx *ctx, const char *source, const char *option
                          const char *name, cl_kernel *out);
 void programs_release(clconv_ctx *ctx);
 
+/* Build `text` (called `name` in messages and cache entries) with
+ * `options`: from the binary cache when it holds a usable entry, else from
+ * source (then saved to the cache).  ctx_kernel's builder; tests call it
+ * directly with a deliberately broken source. */
+clconv_status program_build_text(clconv_ctx *ctx, const char *name, const char *text, size_t len,
+                                 const char *options, cl_program *out);
+
+/* ---- hashing (hash.c): 64-bit FNV-1a ---- */
+#define HASH64_SEED UINT64_C(0xcbf29ce484222325)
+uint64_t hash64_update(uint64_t h, const void *data, size_t len);
+uint64_t hash64(const void *data, size_t len);
+
+/* ---- program binary cache: files (binary_cache.c), programs (program_cache.c) ---- */
+/* The directory the environment selects: none if CLCONV_CACHE is 0/off/no/
+ * false, else CLCONV_CACHE_DIR, else $XDG_CACHE_HOME/clconv, else
+ * $HOME/.cache/clconv (malloc'd; NULL when off or unknown).  It is created
+ * (mkdir -p) only when an entry is first written. */
+char *cache_dir_from_env(void);
+
+typedef struct cache_id {
+    char *identity;             /* what the binary depends on, as text (malloc'd) */
+    uint64_t key;               /* hash64 of identity */
+    char file[96];              /* entry file name: "<source>-<key>.bin" */
+} cache_id;
+clconv_status cache_id_make(const clconv_ctx *ctx, const char *name, const char *text, size_t len,
+                            const char *options, cache_id *out);
+void cache_id_free(cache_id *id);
+
+typedef enum cache_result { CACHE_MISS = 0, CACHE_HIT, CACHE_BAD } cache_result;
+/* HIT: *payload (malloc'd) and *len hold the entry's binary.  BAD: the file
+ * exists but is truncated, corrupt or another key's. */
+cache_result cache_entry_load(const char *dir, const cache_id *id, unsigned char **payload,
+                              size_t *len);
+/* Write the entry atomically (temporary file + rename); 0 on success. */
+int cache_entry_store(const char *dir, const cache_id *id, const void *payload, size_t len);
+
+/* The cached program for id, built for the context's device, or NULL (a
+ * miss, a bad entry or a binary the runtime refuses: counted, logged at
+ * debug level, never an error). */
+cl_program program_cache_load(clconv_ctx *ctx, const cache_id *id, const char *options);
+void program_cache_store(clconv_ctx *ctx, const cache_id *id, cl_program p);
+
+/* ---- diagnostics (log.c) ---- */
+void log_init(clconv_ctx *ctx);
+void log_msg(clconv_ctx *ctx, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A failure just recorded by ctx_fail (with the build log for BUILD_FAILED). */
+void log_failure(clconv_ctx *ctx, clconv_status st, cl_int cl_err);
+void log_no_context(clconv_status st, const char *what);
+/* A public call as the clconv-bench line that reproduces it; pass
+ * CLCONV_PASS_COUNT_ is backward-bias. */
+void log_pass(clconv_ctx *ctx, const clconv_desc *d, clconv_algo algo, int pass, int accumulate);
+void log_primitive(clconv_ctx *ctx, const char *function, const clconv_desc *d);
+
 /* ---- per-device tunables (tuning.c) ---- */
 typedef struct tuning_row {
     cl_device_type type;        /* 0 = any */
@@ -110,7 +181,7 @@ typedef struct karg {
 #define KARG(v) ((karg){sizeof(v), &(v)})
 
 /* Set args, enqueue a 1-D range of `items` work-items (local size `local`,
- * 0 = let the runtime pick; items is rounded up to a multiple of local). */
+ * 0 = a fixed default (see launch.c); items is rounded up to a multiple of local). */
 clconv_status ctx_launch(clconv_ctx *ctx, cl_kernel k, int nargs, const karg *args,
                          size_t items, size_t local, cl_event *event);
 /* Scratch of at least `bytes`, kept in the context. */

@@ -1,6 +1,22 @@
 /* Enqueueing kernels and keeping the context's scratch buffer. */
 #include "internal.h"
 
+/* A fixed work-group size when the caller has none: left to the runtime,
+ * PoCL picks one per global size and compiles a new variant of the kernel
+ * for each (hundreds over a test sweep).  Kernels ignore the items past
+ * their range. */
+#ifndef CLCONV_DEFAULT_WG
+#define CLCONV_DEFAULT_WG 64
+#endif
+static size_t default_local(clconv_ctx *ctx, cl_kernel k)
+{
+    size_t max = 0;
+    if (clGetKernelWorkGroupInfo(k, ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof max, &max,
+                                 NULL) != CL_SUCCESS || max == 0)
+        max = 1;
+    return max < CLCONV_DEFAULT_WG ? max : CLCONV_DEFAULT_WG;
+}
+
 clconv_status ctx_launch(clconv_ctx *ctx, cl_kernel k, int nargs, const karg *args,
                          size_t items, size_t local, cl_event *event)
 {
@@ -8,12 +24,10 @@ clconv_status ctx_launch(clconv_ctx *ctx, cl_kernel k, int nargs, const karg *ar
         CL_TRY(ctx, clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].value), "clSetKernelArg");
     if (items == 0)
         return CLCONV_OK;
-    size_t global = items;
-    if (local)
-        global = (items + local - 1) / local * local;
-    CL_TRY(ctx,
-           clEnqueueNDRangeKernel(ctx->queue, k, 1, NULL, &global, local ? &local : NULL, 0, NULL,
-                                  event),
+    if (!local)
+        local = default_local(ctx, k);
+    size_t global = (items + local - 1) / local * local;
+    CL_TRY(ctx, clEnqueueNDRangeKernel(ctx->queue, k, 1, NULL, &global, &local, 0, NULL, event),
            "clEnqueueNDRangeKernel");
     return CLCONV_OK;
 }
@@ -26,6 +40,11 @@ clconv_status ctx_workspace(clconv_ctx *ctx, size_t bytes, cl_mem *out)
         return ctx_fail(ctx, CLCONV_DEVICE_LIMIT, CL_SUCCESS,
                         "workspace of %zu bytes exceeds the device's largest allocation (%llu)",
                         bytes, (unsigned long long)ctx->info.max_alloc);
+    /* a device may report an allocation limit above its memory (0: unknown) */
+    if (ctx->info.global_mem && bytes > ctx->info.global_mem)
+        return ctx_fail(ctx, CLCONV_DEVICE_LIMIT, CL_SUCCESS,
+                        "workspace of %zu bytes exceeds the device's global memory (%llu)",
+                        bytes, (unsigned long long)ctx->info.global_mem);
     if (ctx->workspace && ctx->workspace_bytes >= bytes) {
         *out = ctx->workspace;
         return CLCONV_OK;

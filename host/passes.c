@@ -73,6 +73,7 @@ static clconv_status pass_call(clconv_ctx *ctx, const clconv_desc *d, clconv_alg
 {
     if (!ctx)
         return CLCONV_NULL_ARGUMENT;
+    log_pass(ctx, d, algo, pass, beta); /* CLCONV_LOG: the bench line of this call */
     pthread_mutex_lock(&ctx->lock);
     ctx_clear_error(ctx);
     clconv_status st = pass_locked(ctx, d, algo, pass, a, b, out, beta, event);

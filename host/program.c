@@ -1,8 +1,11 @@
 /* Programs: each embedded kernel source is built once per set of build
  * options and kept in the context with its kernel objects.  A failed build
- * leaves its log in the context for clconv_build_log(). */
+ * leaves its log in the context for clconv_build_log().  Built programs
+ * also go to the on-disk binary cache (program_cache.c), which a later
+ * context loads instead of compiling the source again. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "internal.h"
 #include "kernel_sources.h"
 
@@ -26,12 +29,19 @@ static void keep_build_log(clconv_ctx *ctx, cl_program prog)
         clGetProgramBuildInfo(prog, ctx->device, CL_PROGRAM_BUILD_LOG, len, ctx->build_log, NULL);
 }
 
-static clconv_status build(clconv_ctx *ctx, int src, const char *options, cl_program *out)
+static double now_ms(void)
 {
-    const clconv_kernel_source *ks = &clconv_kernel_sources[src];
-    const char *text = ks->text;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static clconv_status build_source(clconv_ctx *ctx, const char *name, const char *text, size_t len,
+                                  const char *options, cl_program *out)
+{
     cl_int err;
-    cl_program prog = clCreateProgramWithSource(ctx->context, 1, &text, &ks->length, &err);
+    double t0 = now_ms();
+    cl_program prog = clCreateProgramWithSource(ctx->context, 1, &text, &len, &err);
     if (!prog)
         return ctx_cl_fail(ctx, err, "clCreateProgramWithSource");
     err = clBuildProgram(prog, 1, &ctx->device, options, NULL, NULL);
@@ -39,10 +49,34 @@ static clconv_status build(clconv_ctx *ctx, int src, const char *options, cl_pro
         keep_build_log(ctx, prog);
         clReleaseProgram(prog);
         return ctx_fail(ctx, status_from_cl(err), err, "building kernels/%s.cl with \"%s\" failed (%d)",
-                        ks->name, options, (int)err);
+                        name, options, (int)err);
     }
+    log_msg(ctx, CLCONV_LOG_DEBUG, "built kernels/%s.cl with \"%s\" from source in %.1f ms", name,
+            options, now_ms() - t0);
     *out = prog;
     return CLCONV_OK;
+}
+
+clconv_status program_build_text(clconv_ctx *ctx, const char *name, const char *text, size_t len,
+                                 const char *options, cl_program *out)
+{
+    cache_id id = {0};
+    int cached = ctx->cache_dir && cache_id_make(ctx, name, text, len, options, &id) == CLCONV_OK;
+    if (cached && (*out = program_cache_load(ctx, &id, options)) != NULL) {
+        cache_id_free(&id);
+        return CLCONV_OK;
+    }
+    clconv_status st = build_source(ctx, name, text, len, options, out);
+    if (st == CLCONV_OK && cached)
+        program_cache_store(ctx, &id, *out);
+    cache_id_free(&id);
+    return st;
+}
+
+static clconv_status build(clconv_ctx *ctx, int src, const char *options, cl_program *out)
+{
+    const clconv_kernel_source *ks = &clconv_kernel_sources[src];
+    return program_build_text(ctx, ks->name, ks->text, ks->length, options, out);
 }
 
 static clconv_status get_program(clconv_ctx *ctx, const char *source, const char *options,

@@ -79,17 +79,20 @@ clconv_status clconv_backward_bias(clconv_ctx *ctx, const clconv_desc *d, cl_mem
                                    size_t dy_off, cl_mem db, size_t db_off, int accumulate,
                                    cl_event *event)
 {
+    log_pass(ctx, d, CLCONV_ALGO_AUTO, CLCONV_PASS_COUNT_, accumulate); /* CLCONV_LOG */
     return call(ctx, d, bias_body, y_elems, k_elems, dy, dy_off, db, db_off, accumulate, event);
 }
 
 clconv_status clconv_upsample_pad(clconv_ctx *ctx, const clconv_desc *d, cl_mem dy, size_t dy_off,
                                   cl_mem out, size_t out_off, cl_event *event)
 {
+    log_primitive(ctx, "clconv_upsample_pad", d); /* CLCONV_LOG */
     return call(ctx, d, upsample_body, y_elems, upsampled_elems, dy, dy_off, out, out_off, 0, event);
 }
 
 clconv_status clconv_flip_filter(clconv_ctx *ctx, const clconv_desc *d, cl_mem w, size_t w_off,
                                  cl_mem wf, size_t wf_off, cl_event *event)
 {
+    log_primitive(ctx, "clconv_flip_filter", d); /* CLCONV_LOG */
     return call(ctx, d, flip_body, w_elems, w_elems, w, w_off, wf, wf_off, 0, event);
 }

@@ -24,7 +24,7 @@
  * strides as long (64-bit), so tensors beyond 2^31 elements index correctly.
  * Edge duties: must not read out when beta == 0 (it may hold NaN); must
  * treat out-of-range input coordinates (padding, negative pad crop) as 0;
- * global size is exactly B*O*OY*OX work-items in dimension 0 (items past it
+ * global size is at least B*O*OY*OX work-items in dimension 0 (items past it
  * do nothing).  Accumulates in float, in a fixed order (deterministic).
  */
 __kernel void conv_generic(__global const float *in, long in_off,

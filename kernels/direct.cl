@@ -14,7 +14,7 @@
  * upsampled+padded dy (upsample_pad.cl, top = (R-1)*dh - ph): U is read as
  *   yy = h + r*dh - top; nonzero only if yy >= 0, yy % sh == 0, yy/sh < P
  * (likewise for columns), so the zeros of U are skipped, never stored.
- * Global size: exactly N*C*H*W items in dimension 0.
+ * Global size: at least N*C*H*W items in dimension 0.
  *
  * CONTRACT bwd_filter_direct
  *   dw[k][cl][r][s] = (beta ? old : 0)
@@ -22,7 +22,7 @@
  * where g = k / Kg, Xp is x padded by ph/pw (zeros outside) and D is dy
  * dilated with stride-1 zeros (P' = (P-1)*sh+1): only i = p*sh, j = q*sw
  * are nonzero, so the loop runs over p < P, q < Q directly.
- * Global size: exactly K*Cg*R*S items in dimension 0.
+ * Global size: at least K*Cg*R*S items in dimension 0.
  *
  * Both: never read the output when beta == 0; offsets in floats; sizes
  * long; fixed summation order (deterministic).

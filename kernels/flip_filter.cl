@@ -6,7 +6,7 @@
  * CONTRACT
  * w is K x Cg x R x S (Cg = C/groups, Kg = K/groups); wf is C x Kg x R x S:
  *   wf[c][kl][r][s] = w[g*Kg + kl][c - g*Cg][R-1-r][S-1-s],  g = c / Cg.
- * Arguments: offsets in floats, sizes as long.  Global size: exactly
+ * Arguments: offsets in floats, sizes as long.  Global size: at least
  * C*Kg*R*S work-items (C = groups*Cg) in dimension 0; every wf element is
  * written; w is only read.
  */

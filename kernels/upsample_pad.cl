@@ -14,7 +14,7 @@
  * right columns (stride remainders) are zeros.
  * Backward-data uses top = (R-1)*dh - ph, DH = H + (R-1)*dh; backward-filter
  * uses top = 0, DH = (P-1)*sh + 1 (dilation only).
- * Arguments: offsets in floats, sizes as long.  Global size: exactly
+ * Arguments: offsets in floats, sizes as long.  Global size: at least
  * planes*DH*DW work-items in dimension 0; every dst element is written.
  */
 __kernel void upsample_pad(__global const float *src, long src_off,

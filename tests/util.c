@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 clconv_ctx *test_ctx(void)
 {
@@ -87,4 +88,137 @@ const char *test_desc_str(const clconv_desc *d, char *buf, size_t cap)
              (long long)d->stride_h, (long long)d->stride_w, (long long)d->pad_h,
              (long long)d->pad_w, (long long)(d->dilation_h - 1), (long long)(d->dilation_w - 1));
     return buf;
+}
+
+/* ---- layers ---------------------------------------------------------- */
+
+int64_t test_out_len(int64_t in, int64_t k, int64_t stride, int64_t pad, int64_t dil)
+{
+    int64_t room = in + 2 * pad - (k - 1) * dil - 1;
+    /* C division truncates toward zero: a negative room means no output */
+    return room < 0 ? 0 : room / stride + 1;
+}
+
+static int64_t out_h(const clconv_desc *d)
+{
+    return test_out_len(d->h, d->r, d->stride_h, d->pad_h, d->dilation_h);
+}
+
+static int64_t out_w(const clconv_desc *d)
+{
+    return test_out_len(d->w, d->s, d->stride_w, d->pad_w, d->dilation_w);
+}
+
+size_t test_x_elems(const clconv_desc *d) { return (size_t)(d->n * d->c * d->h * d->w); }
+
+size_t test_w_elems(const clconv_desc *d)
+{
+    return (size_t)(d->k * (d->c / d->groups) * d->r * d->s);
+}
+
+size_t test_y_elems(const clconv_desc *d) { return (size_t)(d->n * d->k * out_h(d) * out_w(d)); }
+
+double test_flops(const clconv_desc *d)
+{
+    return 2.0 * (double)test_y_elems(d) * (double)(d->c / d->groups) * (double)(d->r * d->s);
+}
+
+/* Channels and groups: plain half of the time, depthwise a fifth, else
+ * 2-4 groups of random width (as many as max_ck allows). */
+static void random_channels(test_rng *r, int64_t max_ck, clconv_desc *d)
+{
+    int64_t kind = test_rng_int(r, 0, 9);
+    int64_t g = max_ck >= 2 ? test_rng_int(r, 2, max_ck < 4 ? max_ck : 4) : 1;
+    if (kind < 5 || max_ck < 2) {
+        d->groups = 1;
+        d->c = test_rng_int(r, 1, max_ck);
+        d->k = test_rng_int(r, 1, max_ck);
+    } else if (kind < 7) {
+        d->groups = d->c = d->k = test_rng_int(r, 1, max_ck);
+    } else {
+        d->groups = g;
+        d->c = g * test_rng_int(r, 1, max_ck / g);
+        d->k = g * test_rng_int(r, 1, max_ck / g);
+    }
+}
+
+clconv_desc test_random_desc(test_rng *r, const test_layer_bounds *b)
+{
+    for (;;) {
+        clconv_desc d;
+        clconv_desc_init(&d, test_rng_int(r, 1, b->max_n), 1, test_rng_int(r, 1, b->max_hw),
+                         test_rng_int(r, 1, b->max_hw), 1, test_rng_int(r, 1, b->max_rs),
+                         test_rng_int(r, 1, b->max_rs));
+        random_channels(r, b->max_ck, &d);
+        d.stride_h = test_rng_int(r, 1, b->max_stride);
+        d.stride_w = test_rng_int(r, 1, b->max_stride);
+        d.pad_h = test_rng_int(r, 0, b->max_pad);
+        d.pad_w = test_rng_int(r, 0, b->max_pad);
+        d.dilation_h = test_rng_int(r, 1, b->max_dil);
+        d.dilation_w = test_rng_int(r, 1, b->max_dil);
+        if (out_h(&d) < 1 || out_w(&d) < 1 || test_flops(&d) > b->max_flops)
+            continue; /* re-draw: no output, or too slow for the suite */
+        return d;
+    }
+}
+
+/* ---- device buffers ---------------------------------------------------- */
+
+cl_mem test_buffer(clconv_ctx *ctx, size_t elems)
+{
+    cl_int err = CL_SUCCESS;
+    cl_mem m = clCreateBuffer(clconv_cl_context(ctx), CL_MEM_READ_WRITE,
+                              (elems ? elems : 1) * sizeof(float), NULL, &err);
+    cr_assert(m && err == CL_SUCCESS, "clCreateBuffer(%zu floats): %d", elems, (int)err);
+    return m;
+}
+
+void test_upload(clconv_ctx *ctx, cl_mem m, size_t off, const float *src, size_t n)
+{
+    if (n == 0)
+        return;
+    cl_int err = clEnqueueWriteBuffer(clconv_cl_queue(ctx), m, CL_TRUE, off * sizeof(float),
+                                      n * sizeof(float), src, 0, NULL, NULL);
+    cr_assert_eq(err, CL_SUCCESS, "clEnqueueWriteBuffer: %d", (int)err);
+}
+
+void test_download(clconv_ctx *ctx, cl_mem m, size_t off, float *dst, size_t n)
+{
+    if (n == 0)
+        return;
+    cl_int err = clEnqueueReadBuffer(clconv_cl_queue(ctx), m, CL_TRUE, off * sizeof(float),
+                                     n * sizeof(float), dst, 0, NULL, NULL);
+    cr_assert_eq(err, CL_SUCCESS, "clEnqueueReadBuffer: %d", (int)err);
+}
+
+cl_mem test_buffer_from(clconv_ctx *ctx, const float *src, size_t elems)
+{
+    cl_mem m = test_buffer(ctx, elems);
+    if (src)
+        test_upload(ctx, m, 0, src, elems);
+    return m;
+}
+
+/* ---- comparisons ------------------------------------------------------ */
+
+size_t test_first_diff(const float *a, const float *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(&a[i], &b[i], sizeof a[i]))
+            return i;
+    return n;
+}
+
+size_t test_expect_exact(const float *out, const float *expect, size_t n, const char *what)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        /* != is false for NaN on both sides, so test equality instead */
+        if (!(out[i] == expect[i])) {
+            cr_expect_fail("%s[%zu] = %g, expected %g", what, i, (double)out[i],
+                           (double)expect[i]);
+            bad++;
+        }
+    }
+    return bad;
 }

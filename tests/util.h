@@ -37,4 +37,44 @@ void *test_alloc(size_t bytes);
  * (benchdnn's syntax, dilation 0-based). */
 const char *test_desc_str(const clconv_desc *d, char *buf, size_t cap);
 
+/* ---- layers ---------------------------------------------------------- */
+/* Output rows/columns from the formula P = (H + 2p - (R-1)d - 1)/s + 1,
+ * computed here rather than by the library; < 1 means no output. */
+int64_t test_out_len(int64_t in, int64_t k, int64_t stride, int64_t pad, int64_t dil);
+/* Element counts of x, w and y from the descriptor's fields (no checks:
+ * only for descriptors the caller knows to be valid). */
+size_t test_x_elems(const clconv_desc *d);
+size_t test_w_elems(const clconv_desc *d);
+size_t test_y_elems(const clconv_desc *d);
+/* 2*N*K*(C/g)*R*S*P*Q. */
+double test_flops(const clconv_desc *d);
+
+/* Bounds for test_random_desc. */
+typedef struct test_layer_bounds {
+    int64_t max_n, max_ck, max_hw, max_rs, max_stride, max_pad, max_dil;
+    double max_flops;           /* per pass */
+} test_layer_bounds;
+/* A random layer within the bounds whose output is at least 1 x 1
+ * (re-drawn until it is): groups are 1 half of the time, depthwise
+ * (C = K = groups) a fifth, otherwise 2-4 groups; every size, stride,
+ * padding and dilation is drawn independently per dimension. */
+clconv_desc test_random_desc(test_rng *r, const test_layer_bounds *b);
+
+/* ---- device buffers ---------------------------------------------------- */
+/* A read-write buffer of `elems` floats on the context (fails the test on
+ * error). */
+cl_mem test_buffer(clconv_ctx *ctx, size_t elems);
+/* Blocking copies of n floats at an offset counted in floats. */
+void test_upload(clconv_ctx *ctx, cl_mem m, size_t off, const float *src, size_t n);
+void test_download(clconv_ctx *ctx, cl_mem m, size_t off, float *dst, size_t n);
+/* A buffer holding `elems` floats of src (NULL: uninitialised). */
+cl_mem test_buffer_from(clconv_ctx *ctx, const float *src, size_t elems);
+
+/* ---- comparisons ------------------------------------------------------ */
+/* Index of the first element of a and b whose bit patterns differ, or n. */
+size_t test_first_diff(const float *a, const float *b, size_t n);
+/* Expect out[i] == expect[i] exactly for every i (integer-valued tests);
+ * reports each mismatch with `what` and its index; returns mismatches. */
+size_t test_expect_exact(const float *out, const float *expect, size_t n, const char *what);
+
 #endif

@@ -1,0 +1,125 @@
+/* The host side shared by the GEMM forward and backward-data passes (see
+ * gemm_conv.h and kernels/gemm_conv.cl). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "gemm_conv.h"
+
+/* The value of -DNAME=v in opts, or def. */
+static long opt_long(const char *opts, const char *name, long def)
+{
+    char key[32];
+    snprintf(key, sizeof key, "-D%s=", name);
+    const char *p = strstr(opts, key);
+    return p ? strtol(p + strlen(key), NULL, 10) : def;
+}
+
+gemm_tile gemm_conv_tile(const clconv_ctx *ctx, const tuning_row *rows, int nrows,
+                         int64_t channels, int64_t tile_rows, int64_t cols)
+{
+    const char *o = tuning_pick(&ctx->info, rows, nrows);
+    /* the defaults are the .cl file's #ifndef values */
+    gemm_tile t = {opt_long(o, "TK", 8), opt_long(o, "TP", 2), opt_long(o, "VW", 8),
+                   opt_long(o, "WG", 16), opt_long(o, "BLK", 32), strstr(o, "-DCT_FAST") != NULL};
+    /* A channel tile never holds more than the group has (the kernel
+     * shifts the last tile down instead of clipping it); what it gives
+     * up goes to rows, while there are rows to tile, so that each load
+     * still feeds about as many FMAs. */
+    if (t.tk > channels) {
+        /* few distinct tiles, each one a program build: 1-4 channels
+         * exactly (C = 3 is every network's first layer), else 4; the
+         * row tile halved while half of it still covers the rows */
+        const long acc = t.tk * t.tp;
+        t.tk = channels < 4 ? (long)channels : 4;
+        t.tp = acc / t.tk;
+        while (t.tp > 1 && t.tp / 2 >= tile_rows)
+            t.tp /= 2;
+    }
+    /* the row's vector is the widest: half of it when that wastes fewer
+     * columns past the end of a row */
+    if (t.vw > 4 && (cols + t.vw / 2 - 1) / (t.vw / 2) * (t.vw / 2) < (cols + t.vw - 1) / t.vw * t.vw)
+        t.vw /= 2;
+    return t;
+}
+
+int gemm_conv_is_flat(const layer *L)
+{
+    return L->r == 1 && L->s == 1 && L->sh == 1 && L->sw == 1 && L->ph == 0 && L->pw == 0;
+}
+
+/* 32-bit indices are enough when every element count, the work-item
+ * count and every size the kernels multiply stay far below 2^31 (the
+ * kernels form products such as q*sw + s*dw and lane offsets up to 2*VW
+ * beyond a tensor's end). */
+static int needs_long(const layer *L, size_t items)
+{
+    const size_t cap = (size_t)1 << 30;
+    const int64_t small = (int64_t)1 << 24;
+    if (L->x_elems > cap || L->y_elems > cap || L->w_elems > cap || items > cap)
+        return 1;
+    const int64_t v[] = {L->h, L->w, L->p, L->q, L->sh, L->sw, L->ph, L->pw,
+                         (L->r - 1) * L->dh + 1, (L->s - 1) * L->dw + 1, L->dh, L->dw};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        if (v[i] > small)
+            return 1;
+    return 0;
+}
+
+/* A device with 32-bit addresses cannot reach past 4 GiB of a buffer. */
+static clconv_status check_reach(clconv_ctx *ctx, const pass_args *a)
+{
+    if (ctx->info.address_bits >= 64)
+        return CLCONV_OK;
+    const layer *L = a->L;
+    const size_t ends[] = {a->a_off + L->x_elems, a->a_off + L->y_elems, a->b_off + L->w_elems,
+                           a->out_off + L->x_elems, a->out_off + L->y_elems};
+    for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++)
+        if (ends[i] > ((size_t)1 << 30) - 16) /* 4 GiB of floats, less a vector */
+            return ctx_fail(ctx, CLCONV_DEVICE_LIMIT, CL_SUCCESS,
+                            "the device has %u-bit addresses: it cannot index a tensor "
+                            "reaching past 4 GiB",
+                            (unsigned)ctx->info.address_bits);
+    return CLCONV_OK;
+}
+
+clconv_status gemm_conv_launch(clconv_ctx *ctx, const pass_args *a, const char *kernel,
+                               const gemm_tile *t, size_t items, const cl_long *sizes,
+                               int nsizes)
+{
+    TRY(check_reach(ctx, a));
+    /* one kernel per program: PoCL compiles all of a program's kernels */
+    const int one = !strcmp(kernel, "gemm_fwd") ? 1 : !strcmp(kernel, "gemm_bwd_data") ? 2 : 3;
+    char opts[160];
+    snprintf(opts, sizeof opts, "-DONE_KERNEL=%d -DTK=%ld -DTP=%ld -DVW=%ld -DWG=%ld -DBLK=%ld%s%s",
+             one, t->tk, t->tp, t->vw, t->wg, t->blk, t->ct_fast ? " -DCT_FAST" : "",
+             needs_long(a->L, items) ? " -DIDX_LONG" : "");
+    cl_kernel k;
+    TRY(ctx_kernel(ctx, "gemm_conv", opts, kernel, &k));
+    cl_long ao = (cl_long)a->a_off, bo = (cl_long)a->b_off, oo = (cl_long)a->out_off;
+    cl_int beta = a->beta;
+    karg args[7 + GEMM_MAX_SIZES] = {KARG(a->a), KARG(ao), KARG(a->b), KARG(bo),
+                                     KARG(a->out), KARG(oo), KARG(beta)};
+    for (int i = 0; i < nsizes && i < GEMM_MAX_SIZES; i++)
+        args[7 + i] = KARG(sizes[i]);
+    return ctx_launch(ctx, k, 7 + nsizes, args, items, (size_t)t->wg, a->event);
+}
+
+clconv_status gemm_conv_run(clconv_ctx *ctx, const pass_args *a, const char *kernel,
+                            const gemm_tile *t, size_t items)
+{
+    const layer *L = a->L;
+    const cl_long sizes[] = {L->n, L->c, L->h, L->w, L->k, L->p, L->q, L->r,
+                             L->s, L->g, L->sh, L->sw, L->ph, L->pw, L->dh, L->dw};
+    return gemm_conv_launch(ctx, a, kernel, t, items, sizes, 16);
+}
+
+clconv_status gemm_flat_run(clconv_ctx *ctx, const pass_args *a, const gemm_tile *t, int64_t m,
+                            int64_t l, int64_t wm, int64_t wl)
+{
+    const layer *L = a->L;
+    const int64_t hw = L->h * L->w;
+    const size_t items = (size_t)(L->n * L->g) * (size_t)((m + t->tk - 1) / t->tk) *
+                         (size_t)((hw + t->tp * t->vw - 1) / (t->tp * t->vw));
+    const cl_long sizes[] = {L->n, L->g, m, l, hw, wm, wl};
+    return gemm_conv_launch(ctx, a, "gemm_flat", t, items, sizes, 7);
+}

@@ -1,0 +1,45 @@
+/* What gemm_forward.c and gemm_backward_data.c share: both run a kernel of
+ * kernels/gemm_conv.cl with the same argument list, tile options picked
+ * from a tuning table, and the same 32/64-bit index choice. */
+#ifndef CLCONV_GEMM_CONV_H
+#define CLCONV_GEMM_CONV_H
+
+#include "internal.h"
+
+/* The tile of one build: TK channels x TP rows x VW columns per
+ * work-item, WG work-items per group, BLK channels per reduction block of
+ * an edge tile (read from a tuning row's options, then fitted to the
+ * layer). */
+typedef struct gemm_tile {
+    long tk, tp, vw, wg, blk;
+    int ct_fast;                /* CT_FAST: channel tiles vary fastest */
+} gemm_tile;
+
+/* The tile of the first matching row, fitted to a layer whose tiles run
+ * over `channels` channels of a group, `tile_rows` rows and `cols`
+ * columns: a channel tile larger than the group cut to fit (and the row
+ * tile grown to keep the tile's size, as far as there are rows), the
+ * vector halved when that wastes fewer columns. */
+gemm_tile gemm_conv_tile(const clconv_ctx *ctx, const tuning_row *rows, int nrows,
+                         int64_t channels, int64_t tile_rows, int64_t cols);
+
+/* A 1x1, stride-1, unpadded layer is a plain GEMM over the flattened
+ * image (gemm_flat: no rows, no edges but the last columns). */
+int gemm_conv_is_flat(const layer *L);
+
+/* Refuse (DEVICE_LIMIT) what the device cannot address, pick 32- or
+ * 64-bit indices, build `kernel` for tile t, and launch `items`
+ * work-items with the pass's buffers, offsets and beta, then `sizes`. */
+#define GEMM_MAX_SIZES 16
+clconv_status gemm_conv_launch(clconv_ctx *ctx, const pass_args *a, const char *kernel,
+                               const gemm_tile *t, size_t items, const cl_long *sizes,
+                               int nsizes);
+/* gemm_fwd / gemm_bwd_data: the layer's sizes as the kernels take them. */
+clconv_status gemm_conv_run(clconv_ctx *ctx, const pass_args *a, const char *kernel,
+                            const gemm_tile *t, size_t items);
+/* gemm_flat: m output channels and l reduction channels per group, the
+ * filter read at w[g*m*l + m*wm + l*wl]. */
+clconv_status gemm_flat_run(clconv_ctx *ctx, const pass_args *a, const gemm_tile *t, int64_t m,
+                            int64_t l, int64_t wm, int64_t wl);
+
+#endif

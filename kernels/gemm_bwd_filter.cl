@@ -1,0 +1,534 @@
+/*
+ * gemm_bwd_filter.cl - the GEMM backward-filter pass: an implicit GEMM
+ *   dw[k][cl][r][s] = sum over n, p, q of
+ *       x[n][g*Cg + cl][p*sh - ph + r*dh][q*sw - pw + s*dwl] * dy[n][k][p][q]
+ * (g = k / Kg; rows M = Kg, columns Cg*R*S, reduction over N*P*Q) that reads
+ * x, virtually padded, and dy straight from the caller's buffers.
+ *
+ * Layout of the work: the reduction is cut into `splits` ranges of output
+ * rows (n, p); one work-group owns (split, group g, a block of BM filters k,
+ * a block of CB channels cl, every r and s).  It walks its rows in chunks:
+ * it copies the chunk's dy, transposed, into local memory (dyT[t][k], so
+ * that BF_VW consecutive k are one vector), then each register tile -
+ * BF_TN channels at one (r, s) times BF_TM vectors of BF_VW filters -
+ * accumulates over the chunk:
+ *     acc[j][i] += x[channel j][row][q] (one scalar) * dyT[row, q][k vector i]
+ * Each x element is a scalar broadcast, each dy a vector load; padding is
+ * never tested per element: for one s the in-range q form one interval,
+ * and a row whose ih falls outside x is skipped whole.
+ *
+ * CONTRACT bwf_main
+ *   For its (split, g, k block, channel block) the work-group adds the sum
+ *   over the split's rows [split*rps, min(N*P, (split+1)*rps)) of the
+ *   products above.  Between chunks the partial sums live in ws, laid out
+ *   ws[split][g][cl][r][s][kl] with kl padded to Kgp (a multiple of
+ *   BF_VW; the pad lanes are zero and never stored).  After the last chunk:
+ *     direct != 0 (one split):  dw[k][cl][r][s] = (beta ? old : 0) + sum;
+ *     direct == 0:              ws holds the split's partial sum for the
+ *                               reduction kernel below.
+ *   Never reads dw when beta == 0.  Global size: BF_LS work-items per
+ *   work-group, splits*G*kblocks*cblocks work-groups, local size BF_LS;
+ *   work-group id = ((split*G + g)*kblocks + kb)*cblocks + cb.
+ *   dyT: local memory of CR*QL*BM floats (BM a multiple of BF_VW*BF_TM);
+ *   a chunk is up to CR rows of one q segment of length QL (CR = 1 when
+ *   QL < Q).  by_s selects the register tiles' columns (cols_of).  staged
+ *   (with direct): the block's results gather in `stage`, CB*R*S*BM floats
+ *   of local memory, and leave in whole dw rows.
+ *   Fixed summation order, no atomics: same bits run to run.
+ *
+ * CONTRACT bwf_reduce
+ *   dw[g*Kg + kl][col] = (beta ? old : 0) + sum_{sp < splits} ws[sp][g][col][kl]
+ *   summed in split order; col = (cl*R + r)*S + s.  Global size: exactly
+ *   G*Cg*R*S*(Kgp/BF_VW) work-items (items past it do nothing); each owns
+ *   one column and BF_VW filters.
+ *
+ * Both: buffer offsets in floats; sizes as long.  Indices are idx_t: int,
+ * or long with -DIDX_LONG, which the host sets when a tensor or the
+ * workspace holds more than INT_MAX elements.
+ *
+ * Tunables: -D options with the defaults below (the generic row of the
+ * host's tuning table, host/gemm_backward_filter.c); the host picks a row
+ * per device and passes all of them.  The kernel's shape:
+ *   BF_VW  lanes of the vector type over k (1, 2, 4, 8 or 16);
+ *   BF_TM  k vectors per register tile;  BF_TN  channels per register tile;
+ *   BF_LS  work-items per work-group.
+ * The blocking and split policy, which the host reads from the same
+ * options to size the launch (listed here so the row is complete):
+ *   BF_BMAX   most filters per work-group (rounded up to BF_VW*BF_TM);
+ *   BF_COLS   columns (channels x R x S) a work-group aims for;
+ *   BF_CHUNK  reduction elements per chunk of dyT in local memory;
+ *   BF_WPCU   work-groups per compute unit the splits aim for;
+ *   BF_MINT   fewest reduction elements per split;
+ *   BF_DOTWI  work-items per compute unit for gemm_bwd_filter_dot.cl.
+ */
+#ifndef BF_VW
+#define BF_VW 4
+#endif
+#ifndef BF_TM
+#define BF_TM 2
+#endif
+#ifndef BF_TN
+#define BF_TN 4
+#endif
+#ifndef BF_LS
+#define BF_LS 64
+#endif
+#ifndef BF_BMAX
+#define BF_BMAX 64
+#endif
+#ifndef BF_COLS
+#define BF_COLS 256
+#endif
+#ifndef BF_CHUNK
+#define BF_CHUNK 32
+#endif
+#ifndef BF_WPCU
+#define BF_WPCU 4
+#endif
+#ifndef BF_MINT
+#define BF_MINT 256
+#endif
+#ifndef BF_DOTWI
+#define BF_DOTWI 2048
+#endif
+
+#ifdef IDX_LONG
+typedef long idx_t;
+#else
+typedef int idx_t;
+#endif
+
+#define BF_CAT_(a, b) a##b
+#define BF_CAT(a, b) BF_CAT_(a, b)
+#if BF_VW == 1
+typedef float vec_t;
+#else
+typedef BF_CAT(float, BF_VW) vec_t;
+#endif
+
+/* The geometry every function needs, read once from the arguments. */
+typedef struct bwf_geom {
+    idx_t N, C, H, W, K, P, Q, R, S, Cg, Kg, Kgp;
+    idx_t sh, sw, ph, pw, dh, dw;
+} bwf_geom;
+
+/* In-register 16 x 16 transpose: four rounds of even/odd interleaving
+ * (row i of a round takes the even lanes of rows 2i and 2i+1, row i+8 the
+ * odd ones); each round rotates the row and column index bits by one. */
+static void transpose16(float16 m[16])
+{
+#pragma unroll
+    for (int round = 0; round < 4; round++) {
+        float16 t[16];
+#pragma unroll
+        for (int i = 0; i < 8; i++) {
+            t[i] = (float16)(m[2 * i].even, m[2 * i + 1].even);
+            t[i + 8] = (float16)(m[2 * i].odd, m[2 * i + 1].odd);
+        }
+#pragma unroll
+        for (int i = 0; i < 16; i++)
+            m[i] = t[i];
+    }
+}
+
+/* dyT[t*BM + kk] = src[kk*kstride + t] for t < len, kk < BM (zero where
+ * k0 + kk >= Kg): one contiguous stretch of dy rows, transposed.  Full
+ * 16 x 16 blocks go through registers; the ragged end is copied singly. */
+static void pack_stretch(__local float *dyT, __global const float *src, idx_t kstride, idx_t len,
+                         idx_t BM, idx_t kvalid, idx_t lid)
+{
+    idx_t full = 0;
+#if BF_VW == 16
+    full = len / 16;
+    const idx_t kbs = BM / 16;
+    for (idx_t b = lid; b < full * kbs; b += BF_LS) {
+        const idx_t tb = b / kbs, kb = b - tb * kbs;
+        float16 m[16];
+#pragma unroll
+        for (int i = 0; i < 16; i++) {
+            idx_t kk = kb * 16 + i;
+            m[i] = kk < kvalid ? vload16(0, src + kk * kstride + tb * 16) : (float16)0.0f;
+        }
+        transpose16(m);
+        __local float16 *d = (__local float16 *)dyT + tb * 16 * kbs + kb;
+#pragma unroll
+        for (int i = 0; i < 16; i++)
+            d[i * kbs] = m[i];
+    }
+    full *= 16;
+#endif
+    for (idx_t kk = lid; kk < BM; kk += BF_LS) {
+        __local float *d = dyT + kk;
+        if (kk < kvalid)
+            for (idx_t t = full; t < len; t++)
+                d[t * BM] = src[kk * kstride + t];
+        else
+            for (idx_t t = full; t < len; t++)
+                d[t * BM] = 0.0f;
+    }
+}
+
+/* Copy rows [row0, row0+nrows) x q in [qs, qs+ql) of dy for filters
+ * k0 .. k0+BM-1 of group g into dyT[(ri*ql + qq)*BM + kk].  Rows of one
+ * image are contiguous in dy (a chunk has ql == Q or one row), so each
+ * image's rows form one stretch. */
+static void pack_dy(__local float *dyT, __global const float *dy, const bwf_geom *G, idx_t g,
+                    idx_t k0, idx_t BM, idx_t row0, idx_t nrows, idx_t qs, idx_t ql)
+{
+    const idx_t kvalid = min(BM, G->Kg - k0), lid = get_local_id(0);
+    for (idx_t row = row0; row < row0 + nrows;) {
+        const idx_t n = row / G->P, p = row - n * G->P;
+        const idx_t cnt = min(G->P - p, row0 + nrows - row);
+        __global const float *src = dy + ((n * G->K + g * G->Kg + k0) * G->P + p) * G->Q + qs;
+        pack_stretch(dyT + (row - row0) * ql * BM, src, G->P * G->Q, cnt * ql, BM, kvalid, lid);
+        row += cnt;
+    }
+}
+
+/* The in-range q of column s within the segment [qs, qs+ql): those with
+ * 0 <= q*sw - pw + s*dw < W, as the half-open interval [*qa, *qb). */
+static void q_range(const bwf_geom *G, idx_t s, idx_t qs, idx_t ql, idx_t *qa, idx_t *qb)
+{
+    idx_t lo = G->pw - s * G->dw;           /* need q*sw >= lo */
+    idx_t hi = G->W - 1 + G->pw - s * G->dw; /* need q*sw <= hi */
+    idx_t a = lo <= 0 ? 0 : (lo + G->sw - 1) / G->sw;
+    idx_t b = hi < 0 ? 0 : hi / G->sw + 1;
+    *qa = max(a, qs);
+    *qb = min(b, qs + ql);
+}
+
+/* The columns of one register tile: channel cl[j] (within the group) at
+ * tap (r, s[j]); col[j] = (cl*R + r)*S + s its dw column.  Columns past
+ * the block repeat its last column and are never saved. */
+typedef struct bwf_cols {
+    idx_t r, cl[BF_TN], s[BF_TN], col[BF_TN];
+    int nvalid;
+} bwf_cols;
+
+/* acc[j] += x * dyT for column j's q in [qa, qb): the few q where only
+ * some columns of the tile are in range. */
+#define EDGE_COLUMN(j, qa, qb)                                                 \
+    for (idx_t q = (qa); q < (qb); q++) {                                      \
+        const vec_t xs = (vec_t)(xg[xrow + off[j] + q * sw]);                 \
+        __local const vec_t *d = dyT + (ri * ql + q - qs) * BMV + kv0;        \
+        _Pragma("unroll") for (int i = 0; i < BF_TM; i++)                      \
+            acc[j][i] = fma(xs, d[i], acc[j][i]);                              \
+    }
+
+/* acc[j][i] += x[off[j] + q*sw] * dp[(q - q0)*BMV + i] for q in [q0, q0+len),
+ * every column in range: the inner loop, TN broadcasts and TM vector loads
+ * feeding TN*TM fused multiply-adds. */
+static void main_run(vec_t acc[BF_TN][BF_TM], __global const float *xrow,
+                     __local const vec_t *dp, const idx_t off[BF_TN], idx_t q0, idx_t len,
+                     idx_t sw, idx_t BMV)
+{
+    __global const float *xp[BF_TN];
+#pragma unroll
+    for (int j = 0; j < BF_TN; j++)
+        xp[j] = xrow + (off[j] + q0 * sw);
+    for (idx_t t = 0; t < len; t++) {
+        vec_t dv[BF_TM];
+#pragma unroll
+        for (int i = 0; i < BF_TM; i++)
+            dv[i] = dp[i];
+#pragma unroll
+        for (int j = 0; j < BF_TN; j++) {
+            const vec_t xs = (vec_t)(xp[j][t * sw]);
+#pragma unroll
+            for (int i = 0; i < BF_TM; i++)
+                acc[j][i] = fma(xs, dv[i], acc[j][i]);
+        }
+        dp += BMV;
+    }
+}
+
+/* One register tile over one chunk (rows row0.. of the q segment [qs,
+ * qs+ql)), filter vectors kv0.. of dyT.  Every q where all the tile's
+ * columns read inside x runs in the main loop; the rest, per column. */
+static void tile_chunk(vec_t acc[BF_TN][BF_TM], __global const float *xg,
+                       __local const vec_t *dyT, const bwf_geom *G, const bwf_cols *c,
+                       idx_t kv0, idx_t BMV, idx_t row0, idx_t nrows, idx_t qs, idx_t ql)
+{
+    const idx_t sw = G->sw;
+    idx_t qa[BF_TN], qb[BF_TN], off[BF_TN], m0 = qs, m1 = qs + ql;
+#pragma unroll
+    for (int j = 0; j < BF_TN; j++) {
+        q_range(G, c->s[j], qs, ql, &qa[j], &qb[j]);
+        m0 = max(m0, qa[j]);
+        m1 = min(m1, qb[j]);
+        /* x[...][q*sw - pw + s*dw] of channel cl, from the row's start */
+        off[j] = c->cl[j] * G->H * G->W - G->pw + c->s[j] * G->dw;
+    }
+    m1 = max(m0, m1);
+    int edges = 0; /* channel tiles at one s have none */
+#pragma unroll
+    for (int j = 0; j < BF_TN; j++)
+        edges |= qa[j] != m0 || qb[j] != m1;
+    idx_t n = row0 / G->P, p = row0 - n * G->P - 1;
+    for (idx_t ri = 0; ri < nrows; ri++) {
+        if (++p == G->P) { /* (n, p) of row0 + ri, without a division */
+            p = 0;
+            n++;
+        }
+        const idx_t ih = p * G->sh - G->ph + c->r * G->dh;
+        if (ih < 0 || ih >= G->H)
+            continue;
+        const idx_t xrow = (n * G->C * G->H + ih) * G->W; /* channel 0 of the group */
+        if (m0 < m1)
+            main_run(acc, xg + xrow, dyT + (ri * ql + m0 - qs) * BMV + kv0, off, m0, m1 - m0,
+                     sw, BMV);
+        if (!edges)
+            continue;
+#pragma unroll
+        for (int j = 0; j < BF_TN; j++) {
+            EDGE_COLUMN(j, qa[j], min(qb[j], m0))
+            EDGE_COLUMN(j, max(qa[j], m1), qb[j])
+        }
+    }
+}
+
+/* Scatter one accumulator vector to dw[k][col] (k = kbase + lane < Kg). */
+static void store_dw(__global float *dw, vec_t v, const bwf_geom *G, idx_t g, idx_t kbase,
+                     idx_t col, int beta)
+{
+    float lanes[BF_VW];
+#if BF_VW == 1
+    lanes[0] = v;
+#else
+    BF_CAT(vstore, BF_VW)(v, 0, lanes);
+#endif
+    const idx_t crs = G->Cg * G->R * G->S;
+    const int nk = (int)min((idx_t)BF_VW, G->Kg - kbase);
+    __global float *d = dw + (g * G->Kg + kbase) * crs + col;
+    if (nk == BF_VW) { /* the usual case, with constant trip counts */
+        if (beta)
+            for (int l = 0; l < BF_VW; l++)
+                d[l * crs] += lanes[l];
+        else
+            for (int l = 0; l < BF_VW; l++)
+                d[l * crs] = lanes[l];
+        return;
+    }
+    for (int l = 0; l < nk; l++)
+        d[l * crs] = beta ? d[l * crs] + lanes[l] : lanes[l];
+}
+
+/* What one work-group owns: its split's rows, filter and channel blocks. */
+typedef struct bwf_block {
+    idx_t g, k0, c0, nch, rbeg, rend, BM, BMV, ktiles;
+    __global const float *xg;   /* x at channel 0 of group g */
+    __global float *wsg;        /* the block's partial sums: column 0, filter k0 */
+} bwf_block;
+
+static bwf_block block_of(const bwf_geom *G, __global const float *x, __global float *ws,
+                          idx_t BM, idx_t CB, idx_t kblocks, idx_t cblocks, idx_t rps)
+{
+    bwf_block b;
+    idx_t wg = get_group_id(0);
+    const idx_t cb = wg % cblocks;
+    wg /= cblocks;
+    const idx_t kb = wg % kblocks;
+    wg /= kblocks;
+    const idx_t groups = G->C / G->Cg, split = wg / groups;
+    b.g = wg % groups;
+    b.k0 = kb * BM;
+    b.c0 = cb * CB;
+    b.nch = min(CB, G->Cg - b.c0);
+    b.rbeg = split * rps;
+    b.rend = min(G->N * G->P, b.rbeg + rps);
+    b.BM = BM;
+    b.BMV = BM / BF_VW;
+    b.ktiles = b.BMV / BF_TM;
+    b.xg = x + b.g * G->Cg * G->H * G->W;
+    b.wsg = ws + (split * groups + b.g) * G->Cg * G->R * G->S * G->Kgp + b.k0;
+    return b;
+}
+
+/* A tile's partial sums from the workspace (zero on the first chunk). */
+static void load_acc(vec_t acc[BF_TN][BF_TM], const bwf_block *b, const bwf_geom *G,
+                     const idx_t col[BF_TN], idx_t kt, int first)
+{
+#pragma unroll
+    for (int j = 0; j < BF_TN; j++) {
+        __global const vec_t *src = (__global const vec_t *)(b->wsg + col[j] * G->Kgp);
+#pragma unroll
+        for (int i = 0; i < BF_TM; i++) {
+            if (first)
+                acc[j][i] = 0.0f;
+            else
+                acc[j][i] = src[kt * BF_TM + i];
+        }
+    }
+}
+
+/* Where a lone split's finished sums go: scattered straight into dw (one
+ * store per lane), or into `stage`, local memory holding the block's
+ * results as stage[column][filter] (pitch BM), which copy_out transposes
+ * into whole dw rows.  Scattered stores to dw miss the cache once per
+ * line: on a CPU that halved the speed of layers with short reductions. */
+typedef struct bwf_sink {
+    __global float *dw;
+    __local vec_t *stage;
+    int staged, beta;
+} bwf_sink;
+
+/* Back to the workspace, or after the last chunk of a lone split to the
+ * sink.  Constant indices only, so acc stays in registers. */
+static void save_acc(vec_t acc[BF_TN][BF_TM], const bwf_block *b, const bwf_geom *G,
+                     const idx_t col[BF_TN], int nvalid, idx_t kt, int to_dw,
+                     const bwf_sink *o)
+{
+    const idx_t col0 = b->c0 * G->R * G->S; /* the block's first dw column */
+#pragma unroll
+    for (int j = 0; j < BF_TN; j++) {
+        if (j >= nvalid)
+            break;
+        __global vec_t *dst = (__global vec_t *)(b->wsg + col[j] * G->Kgp);
+#pragma unroll
+        for (int i = 0; i < BF_TM; i++) {
+            const idx_t kl = (kt * BF_TM + i) * BF_VW;
+            if (to_dw && o->staged)
+                o->stage[((col[j] - col0) * b->BM + kl) / BF_VW] = acc[j][i];
+            else if (to_dw)
+                store_dw(o->dw, acc[j][i], G, b->g, b->k0 + kl, col[j], o->beta);
+            else
+                dst[kt * BF_TM + i] = acc[j][i];
+        }
+    }
+}
+
+/* dst[t] (+)= src[t] for t < len (never reading dst when beta == 0). */
+static void put_row(__global float *dst, const float *src, idx_t len, int beta)
+{
+    for (idx_t t = 0; t < len; t++)
+        dst[t] = beta ? dst[t] + src[t] : src[t];
+}
+
+/* The staged block into dw: rows k0 + kl, columns c0*R*S onwards.  A
+ * 16 x 16 piece at a time: 16 columns' filter vectors in, transposed, 16
+ * row pieces out.  Staging needs BF_VW == 16 (then BM is a multiple of 16). */
+static void copy_out(const bwf_block *b, const bwf_geom *G, const bwf_sink *o)
+{
+    const idx_t RS = G->R * G->S, len = b->nch * RS;
+    const idx_t kvalid = min(b->BM, G->Kg - b->k0), kv = b->BM / 16;
+    __global float *dst0 = o->dw + (b->g * G->Kg + b->k0) * G->Cg * RS + b->c0 * RS;
+    __local const float *st = (__local const float *)o->stage;
+    for (idx_t piece = get_local_id(0); piece < ((len + 15) / 16) * kv; piece += BF_LS) {
+        const idx_t c16 = (piece / kv) * 16, k16 = (piece % kv) * 16;
+        const idx_t nk = min((idx_t)16, kvalid - k16), nc = min((idx_t)16, len - c16);
+        if (nk <= 0)
+            continue;
+        float16 m[16];
+        for (int i = 0; i < 16; i++) /* column c16 + i; past the block: unused */
+            m[i] = vload16(0, st + min(c16 + i, len - 1) * b->BM + k16);
+        transpose16(m);
+        for (int i = 0; i < nk; i++) {
+            __global float *d = dst0 + (k16 + i) * G->Cg * RS + c16;
+            if (nc == 16) {
+                vstore16(o->beta ? m[i] + vload16(0, d) : m[i], 0, d);
+            } else {
+                float row[16];
+                vstore16(m[i], 0, row);
+                put_row(d, row, nc, o->beta);
+            }
+        }
+    }
+}
+
+/* The columns of register tile u (the filter tile index taken out).
+ * by_s == 0: BF_TN channels at one (r, s), the (r, s) inside the channel
+ * tile.  by_s != 0 (few channels, e.g. conv1's 3): BF_TN consecutive (cl, s)
+ * at one r, r inside.  Either way the tile's dw columns and x rows stay in
+ * L1 across the taps that follow it. */
+static bwf_cols cols_of(idx_t u, const bwf_block *b, const bwf_geom *G, int by_s)
+{
+    bwf_cols c;
+    const idx_t RS = G->R * G->S;
+    idx_t first, span, rs = 0;
+    if (by_s) {
+        c.r = u % G->R;
+        first = (u / G->R) * BF_TN;
+        span = b->nch * G->S;
+    } else {
+        rs = u % RS;
+        c.r = rs / G->S;
+        first = (u / RS) * BF_TN;
+        span = b->nch;
+    }
+    c.nvalid = (int)min((idx_t)BF_TN, span - first);
+#pragma unroll
+    for (int j = 0; j < BF_TN; j++) {
+        const idx_t v = min(first + j, span - 1);
+        c.cl[j] = b->c0 + (by_s ? v / G->S : v);
+        c.s[j] = by_s ? v - (v / G->S) * G->S : rs - c.r * G->S;
+        c.col[j] = (c.cl[j] * G->R + c.r) * G->S + c.s[j];
+    }
+    return c;
+}
+
+/* Register tile `tile` of the block over one chunk. */
+static void run_tile(idx_t tile, const bwf_block *b, const bwf_geom *G, __local const vec_t *dyT,
+                     int by_s, idx_t row0, idx_t nrows, idx_t qs, idx_t ql, int first,
+                     int to_dw, const bwf_sink *o)
+{
+    const idx_t kt = tile % b->ktiles;
+    const bwf_cols c = cols_of(tile / b->ktiles, b, G, by_s);
+    vec_t acc[BF_TN][BF_TM];
+    load_acc(acc, b, G, c.col, kt, first);
+    tile_chunk(acc, b->xg, dyT, G, &c, kt * BF_TM, b->BMV, row0, nrows, qs, ql);
+    save_acc(acc, b, G, c.col, c.nvalid, kt, to_dw, o);
+}
+
+__kernel void bwf_main(__global const float *x, long x_off, __global const float *dy,
+                       long dy_off, __global float *ws, __global float *dw, long dw_off,
+                       int beta, int direct, int by_s, __local vec_t *dyT,
+                       int staged, __local vec_t *stage,
+                       long N, long C, long H, long W, long K, long P, long Q, long R, long S,
+                       long Cg, long Kg, long Kgp, long sh, long sw, long ph, long pw, long dh,
+                       long dwl, long BM, long CB, long kblocks, long cblocks, long rps,
+                       long CR, long QL)
+{
+    const bwf_geom G = {N, C, H, W, K, P, Q, R, S, Cg, Kg, Kgp, sh, sw, ph, pw, dh, dwl};
+    const bwf_block b = block_of(&G, x + x_off, ws, BM, CB, kblocks, cblocks, rps);
+    const bwf_sink o = {dw + dw_off, stage, staged && direct, beta};
+    const idx_t ctiles = by_s ? G.R * ((b.nch * G.S + BF_TN - 1) / BF_TN)
+                              : G.R * G.S * ((b.nch + BF_TN - 1) / BF_TN);
+    const idx_t ntiles = ctiles * b.ktiles;
+    for (idx_t row0 = b.rbeg; row0 < b.rend; row0 += CR) {
+        const idx_t nrows = min((idx_t)CR, b.rend - row0);
+        for (idx_t qs = 0; qs < G.Q; qs += QL) {
+            const idx_t ql = min((idx_t)QL, G.Q - qs);
+            const int first = row0 == b.rbeg && qs == 0;
+            const int last = row0 + CR >= b.rend && qs + QL >= G.Q;
+            barrier(CLK_LOCAL_MEM_FENCE);
+            pack_dy((__local float *)dyT, dy + dy_off, &G, b.g, b.k0, b.BM, row0, nrows, qs, ql);
+            barrier(CLK_LOCAL_MEM_FENCE);
+            for (idx_t tile = get_local_id(0); tile < ntiles; tile += BF_LS)
+                run_tile(tile, &b, &G, dyT, by_s, row0, nrows, qs, ql, first, last && direct,
+                         &o);
+        }
+    }
+    if (o.staged) {
+        barrier(CLK_LOCAL_MEM_FENCE);
+        copy_out(&b, &G, &o);
+    }
+}
+
+__kernel void bwf_reduce(__global const float *ws, __global float *dw, long dw_off, int beta,
+                         long groups, long Cg, long R, long S, long Kg, long Kgp, long splits)
+{
+    const idx_t kvs = Kgp / BF_VW, cols = Cg * R * S;
+    const idx_t id = get_global_id(0);
+    if (id >= groups * cols * kvs)
+        return;
+    const idx_t kv = id % kvs, t = id / kvs;
+    const idx_t col = t % cols, g = t / cols;
+    const idx_t slab = groups * cols * Kgp;
+    __global const float *src = ws + (g * cols + col) * Kgp + kv * BF_VW;
+    vec_t sum = 0.0f;
+    for (idx_t sp = 0; sp < splits; sp++)
+        sum += *(__global const vec_t *)(src + sp * slab);
+    const bwf_geom G = {0, Cg * groups, 0, 0, Kg * groups, 0, 0, R, S, Cg, Kg, Kgp,
+                        0, 0, 0, 0, 0, 0};
+    store_dw(dw + dw_off, sum, &G, g, kv * BF_VW, col, beta);
+}

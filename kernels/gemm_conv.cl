@@ -1,0 +1,550 @@
+/*
+ * gemm_conv.cl - the GEMM algorithm's forward and backward-data passes:
+ * implicit GEMMs that read x, dy and w straight from the caller's buffers
+ * (no im2col, no upsampled dy, no flipped filter).
+ *
+ * Shapes: x N x C x H x W, w K x Cg x R x S, y/dy N x K x P x Q, with
+ * G groups, Cg = C/G, Kg = K/G; stride sh/sw, padding ph/pw, dilation dh/dw.
+ *
+ * Tiles (build options, defaults below): each work-item owns a register
+ * tile of TK channels x TP rows x VW consecutive columns (VW = 1, 4, 8 or
+ * 16; a vector of VW columns is one float-VW), and loops over the
+ * reduction doing, per tap: TP vector loads, TK scalar weights broadcast,
+ * TK*TP vector FMAs.  A tile whose input window lies inside the tensor
+ * takes plain vector loads, channels outermost; an edge tile takes, per
+ * block of BLK channels, the taps outermost with row checks and column
+ * masks worked out once per tap, then loads masked with select (which
+ * does not propagate a NaN from the discarded lanes).  WG is the
+ * work-group size (reqd_work_group_size).  CT_FAST makes the channel tile
+ * the fastest-varying part of the work-item id (neighbouring work-items
+ * then share their input loads instead of their filter).  IDX_LONG makes
+ * every index 64-bit (the host sets it when a tensor, the work-item count
+ * or a layer size is too large for 32-bit index arithmetic).  ONE_KERNEL
+ * = 1, 2 or 3 builds only gemm_fwd, gemm_bwd_data or gemm_flat (PoCL
+ * compiles every kernel of a program when it builds it).
+ * Assumes: TK <= the channels of a group the tile runs over (Kg forward,
+ * Cg backward-data, M flat): the last channel tile is shifted down to end
+ * at the group's last channel rather than clipped, and stores only the
+ * channels the previous tile did not.
+ *
+ * CONTRACT gemm_fwd
+ *   y[n][k][p][q] = (beta ? old : 0) + sum_{c<Cg, r<R, s<S}
+ *       x[n][g*Cg+c][p*sh-ph+r*dh][q*sw-pw+s*dw] * w[k][c][r][s],  g = k/Kg,
+ *   out-of-range x rows/columns counted as 0.
+ *   Work-item id (dimension 0, at least ceil-tiled, extra ids return):
+ *   qb fastest, then pb, kb (within the group), g, n (kb first under
+ *   CT_FAST); its tile is k = g*Kg + min(kb*TK, Kg-TK) + [0,TK),
+ *   p = pb*TP + [0,TP), q = qb*VW + [0,VW), clipped to P, Q.
+ *
+ * CONTRACT gemm_bwd_data
+ *   dx[n][c][h][x] = (beta ? old : 0) + sum over kl<Kg, r<R, s<S with
+ *       p = (h+ph-r*dh)/sh, q = (x+pw-s*dw)/sw exact and inside [0,P)x[0,Q)
+ *       of dy[n][g*Kg+kl][p][q] * w[g*Kg+kl][c-g*Cg][r][s],  g = c/Cg.
+ *   Computed by stride phases: rows h = fh + sh*i and columns x = fw + sw*j
+ *   of one phase (fh < min(sh,H), fw < min(sw,W)) share their taps, and
+ *   there p and q step by 1 with i and j, so each phase is a small dense
+ *   stride-1 convolution of dy with the taps r = r0 + m*sh/gcd(sh,dh)
+ *   (likewise s): the zeros of the upsampled dy are never visited.  A
+ *   phase with no taps writes 0 (beta 0) or old + 0 (beta 1).
+ *   Work-item id: jb fastest, then fw, ib, fh, cb, g, n (cb first under
+ *   CT_FAST); its tile is
+ *   c = g*Cg + min(cb*TK, Cg-TK) + [0,TK), i = ib*TP + [0,TP),
+ *   j = jb*VW + [0,VW), clipped to the phase's rows and columns.
+ *
+ * CONTRACT gemm_flat
+ *   A 1x1, stride-1, unpadded layer is a plain GEMM per image and group:
+ *   out[n][g*M+m][j] = (beta ? old : 0)
+ *       + sum_{l<L} w[g*M*L + m*wm + l*wl] * in[n][g*L+l][j],  j < HW,
+ *   in N x G*L x HW, out N x G*M x HW.  Forward: M = Kg, L = Cg, wm = Cg,
+ *   wl = 1; backward-data: M = Cg, L = Kg, wm = 1, wl = Cg.
+ *   Tile: TK output channels x TP*VW consecutive columns (TP vectors).
+ *   Work-item id: jb fastest, then mb, g, n (mb first under CT_FAST);
+ *   channels m = min(mb*TK, M-TK) + [0,TK), columns j = jb*TP*VW + [0,TP*VW)
+ *   clipped to HW.
+ *
+ * All: offsets in floats, sizes as long; never read the output when
+ * beta == 0 (it may hold NaN); read only inside [off, off + elements) of
+ * each tensor (a vector load that would leave it is done lane by lane);
+ * vector loads are unaligned-safe (vloadN); fixed summation order, no
+ * atomics (bitwise deterministic); every output element of the tensor is
+ * written exactly once.
+ */
+#ifndef TK
+#define TK 8
+#endif
+#ifndef TP
+#define TP 2
+#endif
+#ifndef VW
+#define VW 8
+#endif
+#ifndef WG
+#define WG 16
+#endif
+/* edge tiles run their reduction in blocks of BLK channels, taps inside,
+ * so a block's filter taps and input rows stay in cache across the taps */
+#ifndef BLK
+#define BLK 32
+#endif
+
+#ifdef IDX_LONG
+typedef long idx;
+#else
+typedef int idx;
+#endif
+
+#if VW == 1
+typedef float vec;
+typedef int ivec;
+#define LANES 0
+#define VLOAD(p) (*(p))
+#define VLOAD_EVEN(p) (*(p))
+#define VSTORE(v, p) (*(p) = (v))
+#define VSELECT(v, m) ((m) ? (v) : 0.0f)
+#elif VW == 4
+typedef float4 vec;
+typedef int4 ivec;
+#define LANES ((int4)(0, 1, 2, 3))
+#define VLOAD(p) vload4(0, p)
+#define VLOAD_EVEN(p) (vload8(0, p).even)
+#define VSTORE(v, p) vstore4(v, 0, p)
+#define VSELECT(v, m) select((vec)0.0f, v, m)
+#elif VW == 8
+typedef float8 vec;
+typedef int8 ivec;
+#define LANES ((int8)(0, 1, 2, 3, 4, 5, 6, 7))
+#define VLOAD(p) vload8(0, p)
+#define VLOAD_EVEN(p) (vload16(0, p).even)
+#define VSTORE(v, p) vstore8(v, 0, p)
+#define VSELECT(v, m) select((vec)0.0f, v, m)
+#elif VW == 16
+typedef float16 vec;
+typedef int16 ivec;
+#define LANES ((int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
+#define VLOAD(p) vload16(0, p)
+#define VLOAD_EVEN(p) ((float16)(vload16(0, p).even, vload16(0, (p) + 16).even))
+#define VSTORE(v, p) vstore16(v, 0, p)
+#define VSELECT(v, m) select((vec)0.0f, v, m)
+#else
+#error "VW must be 1, 4, 8 or 16"
+#endif
+
+#define TILE (TK * TP)
+
+/* One tap of the tile: TK weights w0[a*wst] broadcast against TP vectors
+ * LOADV(i), into acc[i*TK + a]. */
+#define TAP(acc, w0, wst, LOADV)                                            \
+    do {                                                                    \
+        float wv_[TK];                                                      \
+        _Pragma("unroll") for (int a_ = 0; a_ < TK; a_++)                   \
+            wv_[a_] = (w0)[a_ * (wst)];                                     \
+        _Pragma("unroll") for (int i_ = 0; i_ < TP; i_++) {                 \
+            const vec v_ = LOADV(i_);                                       \
+            _Pragma("unroll") for (int a_ = 0; a_ < TK; a_++)               \
+                acc[i_ * TK + a_] = fma((vec)wv_[a_], v_, acc[i_ * TK + a_]); \
+        }                                                                   \
+    } while (0)
+
+/* A tile of TK channels starting at b*TK, shifted down to end at n when
+ * it would pass it (n >= TK): every tile reads TK real channels at one
+ * stride, and the overlap is stored only by the tile that owns it. */
+static idx tile_start(idx b, idx n)
+{
+    return min(b * TK, max(n - TK, (idx)0));
+}
+
+/* Lane by lane: columns ix + j*st of `row`, 0 outside [0, width). */
+static vec gather_window(__global const float *row, idx ix, idx st, idx width)
+{
+    float t[VW];
+    #pragma unroll
+    for (int j = 0; j < VW; j++) {
+        idx col = ix + j * st;
+        t[j] = col >= 0 && col < width ? row[col] : 0.0f;
+    }
+#if VW == 1
+    return t[0];
+#else
+    return VLOAD(t);
+#endif
+}
+
+#if !defined(ONE_KERNEL) || ONE_KERNEL != 3
+/* Lanes j with 0 <= ix + j*st < width, as a select mask (st <= 2;
+ * clamped so that int holds it). */
+static ivec col_mask(idx ix, idx st, idx width)
+{
+    const int lo = (int)clamp(-ix, (idx)(-1), (idx)(2 * VW));
+    const int hi = (int)clamp(width - ix, (idx)(-1), (idx)(2 * VW));
+    const ivec off = LANES * (int)st;
+    return (off >= lo) & (off < hi);
+}
+#endif
+
+/* Store one VW-column vector of a tile row: `n` valid columns at stride
+ * `st` from dst (vector store when dense and whole); adds the old value
+ * when beta. */
+static void store_cols(__global float *dst, vec v, idx n, idx st, int beta)
+{
+    if (st == 1 && n >= VW) {
+        VSTORE(beta ? v + VLOAD(dst) : v, dst);
+        return;
+    }
+    float t[VW];
+#if VW == 1
+    t[0] = v;
+#else
+    VSTORE(v, t);
+#endif
+    #pragma unroll
+    for (int j = 0; j < VW && j < n; j++)
+        dst[j * st] = beta ? dst[j * st] + t[j] : t[j];
+}
+
+/* The forward tile when its whole input window lies inside x: plain
+ * (unmasked) vector loads, stride 1 or 2 (VLD), channels outermost so
+ * that the tile's filter taps are read in order. */
+#define FWD_INTERIOR(VLD)                                                   \
+    for (idx c = 0; c < Cg; c++) {                                          \
+        __global const float *xc = xw + c * HW;                             \
+        __global const float *wc = wk + c * RS;                             \
+        for (idx r = 0; r < R; r++) {                                       \
+            __global const float *xr = xc + r * dh * W;                     \
+            for (idx s = 0; s < S; s++) {                                   \
+                __global const float *xs = xr + s * dw;                     \
+                TAP(acc, wc + r * S + s, CgRS, FWD_LD_##VLD);               \
+            }                                                               \
+        }                                                                   \
+    }
+#define FWD_LD_VLOAD(i) VLOAD(xs + (i) * sh * W)
+#define FWD_LD_VLOAD_EVEN(i) VLOAD_EVEN(xs + (i) * sh * W)
+
+/* An edge tile, for one tap: the channel loop with rows and column masks
+ * fixed (m[i] all zero for a row outside x, which is read clamped). */
+#define FWD_EDGE(VLD)                                                       \
+    for (idx c = cblk; c < ce; c++)                                           \
+        TAP(acc, wt + c * RS, CgRS, FWD_EDGE_LD_##VLD);
+#define FWD_EDGE_LD_VLOAD(i) VSELECT(VLOAD(xg + c * HW + ro[i]), m[i])
+#define FWD_EDGE_LD_VLOAD_EVEN(i) VSELECT(VLOAD_EVEN(xg + c * HW + ro[i]), m[i])
+
+#if !defined(ONE_KERNEL) || ONE_KERNEL == 1
+__kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
+void gemm_fwd(__global const float *x, long x_off, __global const float *w, long w_off,
+              __global float *y, long y_off, int beta,
+              long N_, long C_, long H_, long W_, long K_, long P_, long Q_, long R_, long S_,
+              long G_, long sh_, long sw_, long ph_, long pw_, long dh_, long dw_)
+{
+    const idx N = N_, C = C_, H = H_, W = W_, K = K_, P = P_, Q = Q_, R = R_, S = S_, G = G_;
+    const idx sh = sh_, sw = sw_, ph = ph_, pw = pw_, dh = dh_, dw = dw_;
+    const idx Cg = C / G, Kg = K / G, HW = H * W, RS = R * S, CgRS = Cg * RS;
+    const idx QB = (Q + VW - 1) / VW, PB = (P + TP - 1) / TP, KB = (Kg + TK - 1) / TK;
+    idx t = get_global_id(0);
+    if (t >= N * G * KB * PB * QB)
+        return;
+#ifdef CT_FAST
+    const idx kb = t % KB;
+    t /= KB;
+#endif
+    const idx qb = t % QB;
+    t /= QB;
+    const idx pb = t % PB;
+    t /= PB;
+#ifndef CT_FAST
+    const idx kb = t % KB;
+    t /= KB;
+#endif
+    const idx g = t % G, n = t / G;
+    const idx q0 = qb * VW, p0 = pb * TP, k0 = tile_start(kb, Kg);
+
+    const idx xbase = (n * C + g * Cg) * HW, total = N * C * HW;
+    __global const float *xg = x + x_off + xbase;
+    __global const float *wk = w + w_off + (g * Kg + k0) * CgRS;
+    vec acc[TILE];
+    #pragma unroll
+    for (int a = 0; a < TILE; a++)
+        acc[a] = 0.0f;
+
+    /* the tile's input window: rows iy0 .. iy0 + (TP-1)*sh + (R-1)*dh,
+     * columns ix0 .. ix0 + VW*sw - 1 + (S-1)*dw (a stride-2 load reads
+     * 2*VW columns, the last one unused) */
+    const idx iy0 = p0 * sh - ph, ix0 = q0 * sw - pw;
+    const int inside = iy0 >= 0 && iy0 + (TP - 1) * sh + (R - 1) * dh < H && ix0 >= 0 &&
+                       ix0 + VW * sw - 1 + (S - 1) * dw < W;
+    if (inside && sw == 1) {
+        __global const float *xw = xg + iy0 * W + ix0;
+        FWD_INTERIOR(VLOAD)
+    } else if (inside && sw == 2) {
+        __global const float *xw = xg + iy0 * W + ix0;
+        FWD_INTERIOR(VLOAD_EVEN)
+    } else {
+        /* taps outside the channel loop: row checks, column masks and
+         * whether whole vectors stay inside x are worked out once per tap
+         * of a block of BLK channels */
+        for (idx cblk = 0; cblk < Cg; cblk += BLK)
+        for (idx r = 0; r < R; r++)
+            for (idx s = 0; s < S; s++) {
+                const idx ce = min(cblk + BLK, Cg), ix = ix0 + s * dw;
+                idx ro[TP];
+                ivec m[TP];
+                int any = 0;
+                #pragma unroll
+                for (int i = 0; i < TP; i++) {
+                    const idx iy = iy0 + i * sh + r * dh;
+                    const int ok = iy >= 0 && iy < H;
+                    ro[i] = clamp(iy, (idx)0, H - 1) * W + ix;
+                    m[i] = ok && sw <= 2 ? col_mask(ix, sw, W) : (ivec)0;
+                    any |= ok;
+                }
+                if (!any)
+                    continue;
+                __global const float *wt = wk + r * S + s;
+                /* from the first row of channel 0 to the last of channel Cg-1 */
+                const int whole = xbase + ro[0] >= 0 &&
+                                  xbase + ro[TP - 1] + (Cg - 1) * HW + sw * VW <= total;
+                if (whole && sw == 1) {
+                    FWD_EDGE(VLOAD)
+                } else if (whole && sw == 2) {
+                    FWD_EDGE(VLOAD_EVEN)
+                } else {
+                    for (idx c = cblk; c < ce; c++) {
+                        float wv[TK];
+                        #pragma unroll
+                        for (int a = 0; a < TK; a++)
+                            wv[a] = wt[a * CgRS + c * RS];
+                        #pragma unroll
+                        for (int i = 0; i < TP; i++) {
+                            const idx iy = iy0 + i * sh + r * dh;
+                            if (iy < 0 || iy >= H)
+                                continue;
+                            const vec v = gather_window(xg + c * HW + iy * W, ix, sw, W);
+                            #pragma unroll
+                            for (int a = 0; a < TK; a++)
+                                acc[i * TK + a] = fma((vec)wv[a], v, acc[i * TK + a]);
+                        }
+                    }
+                }
+            }
+    }
+    /* a shifted last tile stores only the channels past the previous tile */
+    const idx kfirst = kb * TK;
+    #pragma unroll
+    for (int i = 0; i < TP; i++)
+        #pragma unroll
+        for (int a = 0; a < TK; a++)
+            if (p0 + i < P && k0 + a < Kg && k0 + a >= kfirst)
+                store_cols(y + y_off + ((n * K + g * Kg + k0 + a) * P + p0 + i) * Q + q0,
+                           acc[i * TK + a], Q - q0, 1, beta);
+}
+
+#endif
+
+#if !defined(ONE_KERNEL) || ONE_KERNEL == 2
+static idx gcd_idx(idx a, idx b)
+{
+    while (b) {
+        idx t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/* First tap m in [0, M) with (base - m*d) divisible by st, or M if none;
+ * the taps then repeat every *step. */
+static idx first_tap(idx base, idx d, idx st, idx M, idx *step)
+{
+    *step = st / gcd_idx(st, d);
+    for (idx m = 0; m < M && m < *step; m++)
+        if ((base - m * d) % st == 0)
+            return m;
+    return M;
+}
+
+#define BWD_LD_INNER(i) VLOAD(dyr + (i) * Q)
+#define BWD_LD_EDGE(i) VSELECT(VLOAD(dyg + kl * PQ + ro[i]), m[i])
+
+__kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
+void gemm_bwd_data(__global const float *dy, long dy_off, __global const float *w, long w_off,
+                   __global float *dx, long dx_off, int beta,
+                   long N_, long C_, long H_, long W_, long K_, long P_, long Q_, long R_,
+                   long S_, long G_, long sh_, long sw_, long ph_, long pw_, long dh_, long dw_)
+{
+    const idx N = N_, C = C_, H = H_, W = W_, K = K_, P = P_, Q = Q_, R = R_, S = S_, G = G_;
+    const idx sh = sh_, sw = sw_, ph = ph_, pw = pw_, dh = dh_, dw = dw_;
+    const idx Cg = C / G, Kg = K / G, PQ = P * Q, RS = R * S, CgRS = Cg * RS;
+    const idx FH = min(sh, H), FW = min(sw, W);
+    const idx IB = ((H + sh - 1) / sh + TP - 1) / TP, JB = ((W + sw - 1) / sw + VW - 1) / VW;
+    const idx CB = (Cg + TK - 1) / TK;
+    idx t = get_global_id(0);
+    if (t >= N * G * CB * FH * IB * FW * JB)
+        return;
+#ifdef CT_FAST
+    const idx cb = t % CB;
+    t /= CB;
+#endif
+    const idx jb = t % JB;
+    t /= JB;
+    const idx fw = t % FW;
+    t /= FW;
+    const idx ib = t % IB;
+    t /= IB;
+    const idx fh = t % FH;
+    t /= FH;
+#ifndef CT_FAST
+    const idx cb = t % CB;
+    t /= CB;
+#endif
+    const idx g = t % G, n = t / G;
+    const idx i0 = ib * TP, j0 = jb * VW, c0 = tile_start(cb, Cg);
+
+    idx rstep, sstep;
+    const idx r0 = first_tap(fh + ph, dh, sh, R, &rstep);
+    const idx s0 = first_tap(fw + pw, dw, sw, S, &sstep);
+    const idx ybase = (n * K + g * Kg) * PQ, total = N * K * PQ;
+    __global const float *dyg = dy + dy_off + ybase;
+    __global const float *wg = w + w_off + (g * Kg * Cg + c0) * RS;
+    vec acc[TILE];
+    #pragma unroll
+    for (int a = 0; a < TILE; a++)
+        acc[a] = 0.0f;
+
+    /* the dy window of all taps: p = (fh+ph-r*dh)/sh + i0 + i falls as r
+     * rises, so the last tap gives the lowest row (likewise q) */
+    const idx rl = r0 + (R - 1 - r0) / rstep * rstep, sl = s0 + (S - 1 - s0) / sstep * sstep;
+    const int inside = r0 < R && s0 < S && (fh + ph - rl * dh) / sh + i0 >= 0 &&
+                       (fh + ph - r0 * dh) / sh + i0 + TP - 1 < P &&
+                       (fw + pw - sl * dw) / sw + j0 >= 0 &&
+                       (fw + pw - s0 * dw) / sw + j0 + VW - 1 < Q;
+    /* from one tap to the next the dy row falls by dpr, the column by dqs */
+    const idx dpr = rstep * dh / sh, dqs = sstep * dw / sw;
+    if (inside) {
+        const idx first = ((fh + ph - r0 * dh) / sh + i0) * Q + (fw + pw - s0 * dw) / sw + j0;
+        for (idx kl = 0; kl < Kg; kl++) {
+            __global const float *dyk = dyg + kl * PQ + first;
+            __global const float *wk = wg + kl * CgRS;
+            for (idx r = r0, ro = 0; r < R; r += rstep, ro -= dpr * Q)
+                for (idx s = s0, so = ro; s < S; s += sstep, so -= dqs) {
+                    __global const float *dyr = dyk + so;
+                    TAP(acc, wk + r * S + s, RS, BWD_LD_INNER);
+                }
+        }
+    } else {
+        /* taps outside the channel loop, as in gemm_fwd's edge tiles */
+        for (idx kblk = 0; kblk < Kg; kblk += BLK)
+        for (idx r = r0; r < R; r += rstep) {
+            const idx pr = (fh + ph - r * dh) / sh + i0, ke = min(kblk + BLK, Kg);
+            for (idx s = s0; s < S; s += sstep) {
+                const idx qs = (fw + pw - s * dw) / sw + j0;
+                idx ro[TP];
+                ivec m[TP];
+                int any = 0;
+                #pragma unroll
+                for (int i = 0; i < TP; i++) {
+                    const int ok = pr + i >= 0 && pr + i < P;
+                    ro[i] = clamp(pr + i, (idx)0, P - 1) * Q + qs;
+                    m[i] = ok ? col_mask(qs, 1, Q) : (ivec)0;
+                    any |= ok;
+                }
+                if (!any)
+                    continue;
+                __global const float *wt = wg + r * S + s;
+                if (ybase + ro[0] >= 0 && ybase + ro[TP - 1] + (Kg - 1) * PQ + VW <= total) {
+                    for (idx kl = kblk; kl < ke; kl++)
+                        TAP(acc, wt + kl * CgRS, RS, BWD_LD_EDGE);
+                    continue;
+                }
+                for (idx kl = kblk; kl < ke; kl++) {
+                    float wv[TK];
+                    #pragma unroll
+                    for (int a = 0; a < TK; a++)
+                        wv[a] = wt[kl * CgRS + a * RS];
+                    #pragma unroll
+                    for (int i = 0; i < TP; i++) {
+                        if (pr + i < 0 || pr + i >= P)
+                            continue;
+                        const vec v = gather_window(dyg + kl * PQ + (pr + i) * Q, qs, 1, Q);
+                        #pragma unroll
+                        for (int a = 0; a < TK; a++)
+                            acc[i * TK + a] = fma((vec)wv[a], v, acc[i * TK + a]);
+                    }
+                }
+            }
+        }
+    }
+    /* columns of this phase: x = fw + sw*j < W; a shifted last channel
+     * tile stores only the channels past the previous tile */
+    const idx ncols = (W - fw + sw - 1) / sw - j0, cfirst = cb * TK;
+    #pragma unroll
+    for (int i = 0; i < TP; i++) {
+        const idx h = fh + sh * (i0 + i);
+        #pragma unroll
+        for (int a = 0; a < TK; a++)
+            if (h < H && c0 + a < Cg && c0 + a >= cfirst)
+                store_cols(dx + dx_off + ((n * C + g * Cg + c0 + a) * H + h) * W + fw + sw * j0,
+                           acc[i * TK + a], ncols, sw, beta);
+    }
+}
+
+#endif
+
+#if !defined(ONE_KERNEL) || ONE_KERNEL == 3
+#define FLAT_LD(i) VLOAD(ip + l * HW + (i) * VW)
+
+__kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
+void gemm_flat(__global const float *in, long in_off, __global const float *w, long w_off,
+               __global float *out, long out_off, int beta,
+               long N_, long G_, long M_, long L_, long HW_, long wm_, long wl_)
+{
+    const idx N = N_, G = G_, M = M_, L = L_, HW = HW_, wm = wm_, wl = wl_;
+    const idx JW = TP * VW, JB = (HW + JW - 1) / JW, MB = (M + TK - 1) / TK;
+    idx t = get_global_id(0);
+    if (t >= N * G * MB * JB)
+        return;
+#ifdef CT_FAST
+    const idx mb = t % MB;
+    t /= MB;
+#endif
+    const idx jb = t % JB;
+    t /= JB;
+#ifndef CT_FAST
+    const idx mb = t % MB;
+    t /= MB;
+#endif
+    const idx g = t % G, n = t / G;
+    const idx m0 = tile_start(mb, M), j0 = jb * JW, ibase = (n * G + g) * L * HW + j0;
+    __global const float *ip = in + in_off + ibase;
+    __global const float *wp = w + w_off + g * M * L + m0 * wm;
+    vec acc[TILE];
+    #pragma unroll
+    for (int a = 0; a < TILE; a++)
+        acc[a] = 0.0f;
+    /* columns past HW (the last tile) read the next plane and are never
+     * stored: whole vectors serve while they stay inside the tensor */
+    if (ibase + (L - 1) * HW + JW <= N * G * L * HW) {
+        for (idx l = 0; l < L; l++)
+            TAP(acc, wp + l * wl, wm, FLAT_LD);
+    } else {
+        for (idx l = 0; l < L; l++) {
+            float wv[TK];
+            #pragma unroll
+            for (int a = 0; a < TK; a++)
+                wv[a] = wp[l * wl + a * wm];
+            #pragma unroll
+            for (int i = 0; i < TP; i++) {
+                const vec v = gather_window(ip + l * HW - j0, j0 + i * VW, 1, HW);
+                #pragma unroll
+                for (int a = 0; a < TK; a++)
+                    acc[i * TK + a] = fma((vec)wv[a], v, acc[i * TK + a]);
+            }
+        }
+    }
+    const idx mfirst = mb * TK;
+    #pragma unroll
+    for (int a = 0; a < TK; a++)
+        #pragma unroll
+        for (int i = 0; i < TP; i++)
+            if (m0 + a >= mfirst)
+                store_cols(out + out_off + ((n * G + g) * M + m0 + a) * HW + j0 + i * VW,
+                           acc[i * TK + a], HW - j0 - i * VW, 1, beta);
+}
+#endif

@@ -1,0 +1,609 @@
+/* The bench tool's pure parts: benchdnn descriptor parsing and formatting,
+ * batch-file tokens, and the shipped shape files.  The tool's sources are
+ * compiled into this file (they are not part of the library). */
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../tools/bench/demo_shapes.c"
+#include "../tools/bench/desc_parse.c"
+#include "../tools/bench/tokenize.c"
+
+static clconv_desc parse_ok(const char *s, char *name, size_t cap)
+{
+    clconv_desc d;
+    char err[256];
+    memset(&d, 0x5a, sizeof d);
+    bench_desc_status st = bench_parse_desc(s, &d, name, cap, err, sizeof err);
+    cr_assert_eq(st, BENCH_DESC_OK, "\"%s\": %s", s, err);
+    return d;
+}
+
+static void expect_status(const char *s, bench_desc_status want, const char *in_err)
+{
+    clconv_desc d, before;
+    memset(&d, 0x5a, sizeof d);
+    before = d;
+    char err[256], name[8];
+    bench_desc_status st = bench_parse_desc(s, &d, name, sizeof name, err, sizeof err);
+    cr_assert_eq(st, want, "\"%s\": status %d, want %d (%s)", s, st, want, err);
+    cr_assert(strlen(err) > 0, "\"%s\": empty message", s);
+    cr_assert(memcmp(&d, &before, sizeof d) == 0, "\"%s\": desc modified on failure", s);
+    if (in_err)
+        cr_assert(strstr(err, in_err), "\"%s\": message \"%s\" lacks \"%s\"", s, err, in_err);
+}
+
+#define EXPECT_DESC(d, N, C, H, W, K, R, S, SH, SW, PH, PW, DH, DW, G)                   \
+    do {                                                                                \
+        cr_expect_eq((d).n, N);                                                         \
+        cr_expect_eq((d).c, C);                                                         \
+        cr_expect_eq((d).h, H);                                                         \
+        cr_expect_eq((d).w, W);                                                         \
+        cr_expect_eq((d).k, K);                                                         \
+        cr_expect_eq((d).r, R);                                                         \
+        cr_expect_eq((d).s, S);                                                         \
+        cr_expect_eq((d).stride_h, SH);                                                 \
+        cr_expect_eq((d).stride_w, SW);                                                 \
+        cr_expect_eq((d).pad_h, PH);                                                    \
+        cr_expect_eq((d).pad_w, PW);                                                    \
+        cr_expect_eq((d).dilation_h, DH);                                               \
+        cr_expect_eq((d).dilation_w, DW);                                               \
+        cr_expect_eq((d).groups, G);                                                    \
+    } while (0)
+
+Test(bench_parse, resnet_layer_with_name)
+{
+    char name[64];
+    clconv_desc d = parse_ok("mb2ic64ih56oc64oh56kh3ph1n\"res2\"", name, sizeof name);
+    EXPECT_DESC(d, 2, 64, 56, 56, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+    cr_expect_str_eq(name, "res2");
+}
+
+Test(bench_parse, benchdnn_defaults)
+{
+    char name[16];
+    /* mb 2, stride 1, padding 0, w from h, output deduced, no name */
+    clconv_desc d = parse_ok("ic3ih5oc4kh3", name, sizeof name);
+    EXPECT_DESC(d, 2, 3, 5, 5, 4, 3, 3, 1, 1, 0, 0, 1, 1, 1);
+    cr_expect_str_eq(name, "");
+}
+
+Test(bench_parse, padding_deduced_from_output)
+{
+    /* ph = ((oh-1)*sh - ih + (kh-1)*(dh+1)+1) / 2 */
+    clconv_desc d = parse_ok("ic3ih5oc4oh5kh3", NULL, 0);
+    cr_expect_eq(d.pad_h, 1);
+    cr_expect_eq(d.pad_w, 1);
+    d = parse_ok("mb32ic128ih56oc128oh28kh3sh2ph1", NULL, 0);
+    EXPECT_DESC(d, 32, 128, 56, 56, 128, 3, 3, 2, 2, 1, 1, 1, 1, 1);
+}
+
+Test(bench_parse, asymmetric_padding_is_unsupported)
+{
+    /* benchdnn deduces ph=2 (and a right padding of 3): clconv pads both sides equally */
+    expect_status("ic3ih224oc64oh112kh7sh2", BENCH_DESC_UNSUPPORTED, "asymmetric");
+    /* benchdnn's shapes_tails 1-D case: pw1 on the left, 0 on the right */
+    expect_status("ic19oc32_iw13ow12kw3pw1", BENCH_DESC_UNSUPPORTED, "asymmetric");
+    /* truncated division deduces ph0, the output asks for one more row */
+    expect_status("ic3ih5oc4oh2kh3", BENCH_DESC_UNSUPPORTED, "asymmetric");
+    expect_status("ic3ih56oc4oh28kh3sh2", BENCH_DESC_UNSUPPORTED, "oh28");
+}
+
+Test(bench_parse, negative_deduced_padding_is_unsupported)
+{
+    expect_status("ic3ih10oc4oh2kh3", BENCH_DESC_UNSUPPORTED, "negative padding");
+}
+
+Test(bench_parse, width_from_height_and_explicit_width)
+{
+    clconv_desc d = parse_ok("ic3ih5iw7oc4kh3kw1", NULL, 0);
+    EXPECT_DESC(d, 2, 3, 5, 7, 4, 3, 1, 1, 1, 0, 0, 1, 1, 1);
+    d = parse_ok("mb4ic1ih161iw700oc32oh79ow341kh5kw20sh2sw2ph0pw0", NULL, 0);
+    EXPECT_DESC(d, 4, 1, 161, 700, 32, 5, 20, 2, 2, 0, 0, 1, 1, 1);
+    /* every h value copies to w, padding and dilation included */
+    d = parse_ok("ic8ih20oc8kh3sh2ph2dh1", NULL, 0);
+    EXPECT_DESC(d, 2, 8, 20, 20, 8, 3, 3, 2, 2, 2, 2, 2, 2, 1);
+    /* benchdnn: pw0 alone does not make w "given", so ph copies over it */
+    d = parse_ok("ic3ih5oc4kh3ph1pw0", NULL, 0);
+    cr_expect_eq(d.pad_w, 1);
+}
+
+Test(bench_parse, width_values_need_iw_and_kw)
+{
+    expect_status("ic3ih5oc4kh3iw7", BENCH_DESC_INVALID, "kw");
+    expect_status("ic3ih5oc4kh3sw2", BENCH_DESC_INVALID, "iw");
+    expect_status("ic3ih5oc4kh3pw1", BENCH_DESC_INVALID, "iw");
+}
+
+Test(bench_parse, one_d_problem_has_height_1)
+{
+    clconv_desc d = parse_ok("ic20oc32_iw13kw1pw0", NULL, 0);
+    EXPECT_DESC(d, 2, 20, 1, 13, 32, 1, 1, 1, 1, 0, 0, 1, 1, 1);
+    d = parse_ok("ic8iw32oc8kw5pw2", NULL, 0);
+    EXPECT_DESC(d, 2, 8, 1, 32, 8, 1, 5, 1, 1, 0, 2, 1, 1, 1);
+}
+
+Test(bench_parse, dilation_is_zero_based)
+{
+    clconv_desc d = parse_ok("ic16ih20oc16kh3dh1", NULL, 0);
+    cr_expect_eq(d.dilation_h, 2);
+    cr_expect_eq(d.dilation_w, 2);
+    d = parse_ok("ic16ih20oc16kh3dh0", NULL, 0);
+    cr_expect_eq(d.dilation_h, 1);
+    d = parse_ok("ic4ih11iw13oc6oh7ow9kh3kw2dh1dw3", NULL, 0);
+    cr_expect_eq(d.dilation_h, 2);
+    cr_expect_eq(d.dilation_w, 4);
+    cr_expect_eq(d.pad_h, 0);
+    cr_expect_eq(d.pad_w, 0);
+}
+
+Test(bench_parse, groups)
+{
+    clconv_desc d = parse_ok("g32ic32oc32ih28oh28kh3ph1", NULL, 0);
+    cr_expect_eq(d.groups, 32);
+    d = parse_ok("g1mb1ic4ih84oc16oh20kh8sh4ph0", NULL, 0);
+    EXPECT_DESC(d, 1, 4, 84, 84, 16, 8, 8, 4, 4, 0, 0, 1, 1, 1);
+    expect_status("g0ic32oc32ih28kh3", BENCH_DESC_INVALID, "\"g\"");
+    expect_status("g3ic32oc32ih28kh3", BENCH_DESC_INVALID, "does not divide");
+    expect_status("g4ic32oc30ih28kh3", BENCH_DESC_INVALID, "does not divide");
+}
+
+Test(bench_parse, names)
+{
+    char name[64];
+    parse_ok("ic3ih5oc4kh3n\"resnet_50:res2a_branch2a*3\"", name, sizeof name);
+    cr_expect_str_eq(name, "resnet_50:res2a_branch2a*3");
+    parse_ok("ic3ih5oc4kh3nplain", name, sizeof name); /* shell already removed quotes */
+    cr_expect_str_eq(name, "plain");
+    parse_ok("ic3ih5oc4kh3_n", name, sizeof name);
+    cr_expect_str_eq(name, "");
+    parse_ok("ic3ih5oc4kh3n\"\"", name, sizeof name);
+    cr_expect_str_eq(name, "");
+    parse_ok("ic3ih5oc4kh3n\"half", name, sizeof name); /* one quote stays */
+    cr_expect_str_eq(name, "\"half");
+    parse_ok("ic3ih5oc4kh3nic9ih9", name, sizeof name); /* the name is the rest */
+    cr_expect_str_eq(name, "ic9ih9");
+    char small[5];
+    parse_ok("ic3ih5oc4kh3n\"truncated\"", small, sizeof small);
+    cr_expect_str_eq(small, "trun");
+}
+
+Test(bench_parse, underscores_and_repeats)
+{
+    clconv_desc d = parse_ok("_mb1_ic3__ih5_oc4_kh3_", NULL, 0);
+    EXPECT_DESC(d, 1, 3, 5, 5, 4, 3, 3, 1, 1, 0, 0, 1, 1, 1);
+    d = parse_ok("ic3ih5oc4kh3ic7", NULL, 0); /* the last value wins, as in benchdnn */
+    cr_expect_eq(d.c, 7);
+}
+
+Test(bench_parse, three_d)
+{
+    expect_status("ic32oc13_id13od11kd3pd0_ih13oh12kh3ph0_iw13ow12kw3pw0", BENCH_DESC_UNSUPPORTED,
+                  "3-D");
+    expect_status("g17mb16ic17id5oc17od5kd3pd1", BENCH_DESC_UNSUPPORTED, "3-D");
+    expect_status("ic4id5kd3ih5kh3oc4", BENCH_DESC_INVALID, "3-D"); /* h without w */
+    /* a depth of one is a 2-D problem */
+    clconv_desc d = parse_ok("ic4id1kd1ih5kh3iw6kw3oc4", NULL, 0);
+    EXPECT_DESC(d, 2, 4, 5, 6, 4, 3, 3, 1, 1, 0, 0, 1, 1, 1);
+}
+
+Test(bench_parse, syntax_errors)
+{
+    expect_status("", BENCH_DESC_INVALID, "empty");
+    expect_status("abc", BENCH_DESC_INVALID, "unrecognized");
+    expect_status("ic3ih5oc4kh3x", BENCH_DESC_INVALID, "\"x\"");
+    expect_status("ic", BENCH_DESC_INVALID, "no value");
+    expect_status("icih5", BENCH_DESC_INVALID, "no value for \"ic\"");
+    expect_status("ic-3ih5oc4kh3", BENCH_DESC_INVALID, "no value");
+    expect_status("ic+3ih5oc4kh3", BENCH_DESC_INVALID, "no value");
+    expect_status("ic 3ih5oc4kh3", BENCH_DESC_INVALID, "no value");
+    expect_status("ic3ih5oc4kh3 ", BENCH_DESC_INVALID, "unrecognized");
+    expect_status("ic3ih5oc4kx3", BENCH_DESC_INVALID, "unrecognized");
+    expect_status("ic3ih5oc4k", BENCH_DESC_INVALID, "unrecognized");
+    expect_status("mb", BENCH_DESC_INVALID, "no value");
+    expect_status("ic99999999999ih5oc4kh3", BENCH_DESC_INVALID, "exceeds");
+    expect_status("ic3ih5oc4kh3sh99999999999999999999999", BENCH_DESC_INVALID, "exceeds");
+    expect_status("--dir=fwd", BENCH_DESC_INVALID, "unrecognized");
+}
+
+Test(bench_parse, impossible_shapes)
+{
+    expect_status("ic3", BENCH_DESC_INVALID, "oc");
+    expect_status("ic3oc4", BENCH_DESC_INVALID, "spatial");
+    expect_status("ic3oc4ih0kh0", BENCH_DESC_INVALID, "spatial");
+    expect_status("ic3oc4ih5", BENCH_DESC_INVALID, "kh");
+    expect_status("ic3oc4kh5", BENCH_DESC_INVALID, "ih");
+    expect_status("ih5kh3oc4", BENCH_DESC_INVALID, "ic");
+    expect_status("ih5kh3ic4", BENCH_DESC_INVALID, "oc");
+    expect_status("mb0ic3ih5oc4kh3", BENCH_DESC_INVALID, "mb");
+    expect_status("ic3ih5oc4kh3sh0", BENCH_DESC_INVALID, "sh");
+    expect_status("ic3ih2oc3kh5", BENCH_DESC_INVALID, "deduced output");
+    expect_status("ic3ih2oc3kh4sh4", BENCH_DESC_INVALID, "exceeds padded input");
+    expect_status("ic3ih5oc3kh3dh3", BENCH_DESC_INVALID, "deduced output");
+}
+
+Test(bench_parse, huge_values_do_not_overflow)
+{
+    clconv_desc d = parse_ok("mb1000000000ic1000000000ih1000000000oc1000000000kh1000000000",
+                             NULL, 0);
+    cr_expect_eq(d.h, 1000000000);
+    expect_status("ic1ih1000000000oc1kh1000000000dh1000000000", BENCH_DESC_INVALID, NULL);
+    /* deduced values beyond the limit could not be written back: refused */
+    expect_status("ic1ih1000000000oc1oh1000000000kh1000000000sh1000000000dh0",
+                  BENCH_DESC_INVALID, "deduced");
+    expect_status("ic1ih1000000000oc1kh1ph1000000000", BENCH_DESC_INVALID, "deduced");
+    d = parse_ok("ic1ih999999998oc1kh1ph1", NULL, 0);
+    cr_expect_eq(d.h, 999999998);
+}
+
+Test(bench_parse, null_arguments)
+{
+    clconv_desc d;
+    char err[64], name[4];
+    cr_expect_eq(bench_parse_desc(NULL, &d, NULL, 0, err, sizeof err), BENCH_DESC_INVALID);
+    cr_expect_eq(bench_parse_desc("ic3ih5oc4kh3", NULL, NULL, 0, err, sizeof err),
+                 BENCH_DESC_INVALID);
+    cr_expect_eq(bench_parse_desc("ic3ih5oc4kh3", &d, NULL, 4, NULL, 0), BENCH_DESC_INVALID);
+    cr_expect_eq(bench_parse_desc("ic3ih5oc4kh3", &d, name, sizeof name, NULL, 0), BENCH_DESC_OK);
+    cr_expect_eq(bench_parse_desc("bad", &d, name, 0, NULL, 0), BENCH_DESC_INVALID);
+}
+
+static void round_trip(const char *s)
+{
+    char name[64], name2[64], buf[256];
+    clconv_desc d = parse_ok(s, name, sizeof name);
+    int len = bench_format_desc(&d, name, buf, sizeof buf);
+    cr_assert_eq((size_t)len, strlen(buf));
+    clconv_desc e = parse_ok(buf, name2, sizeof name2);
+    cr_expect(memcmp(&d, &e, sizeof d) == 0, "\"%s\" -> \"%s\" parses differently", s, buf);
+    cr_expect_str_eq(name, name2);
+}
+
+Test(bench_parse, format_round_trips)
+{
+    round_trip("mb2ic64ih56oc64oh56kh3ph1n\"res2\"");
+    round_trip("ic3ih5iw7oc4kh3kw1");
+    round_trip("mb4ic1ih161iw700oc32oh79ow341kh5kw20sh2sw2ph0pw0");
+    round_trip("g32ic32oc32ih28oh28kh3ph1");
+    round_trip("ic8ih20oc8kh3sh2ph2dh1n\"x y\"");
+    round_trip("ic4ih11iw13oc6oh7ow9kh3kw2dh1dw3");
+    round_trip("ic8iw32oc8kw5pw2");
+    round_trip("ic8ih9oc8kh3kw3ih9iw9sh2sw1");
+}
+
+Test(bench_parse, format_examples_and_truncation)
+{
+    char buf[128];
+    clconv_desc d = parse_ok("mb32ic128ih56oc128oh28kh3sh2ph1", NULL, 0);
+    bench_format_desc(&d, "r50", buf, sizeof buf);
+    cr_expect_str_eq(buf, "mb32ic128ih56oc128oh28kh3sh2ph1n\"r50\"");
+    d = parse_ok("g2ic4ih5iw6oc2kh3kw1dh1", NULL, 0);
+    bench_format_desc(&d, NULL, buf, sizeof buf);
+    cr_expect_str_eq(buf, "g2mb2ic4ih5iw6oc2oh1ow6kh3kw1sh1sw1ph0pw0dh1dw0");
+    char small[8];
+    int len = bench_format_desc(&d, NULL, small, sizeof small);
+    cr_expect_eq(len, (int)strlen(buf));
+    cr_expect_str_eq(small, "g2mb2ic");
+    cr_expect_eq(bench_format_desc(&d, NULL, NULL, 0), len);
+}
+
+/* A little fuzzing: random strings over the descriptor alphabet and random
+ * mutations of good descriptors must never crash, and anything accepted
+ * must format and parse back to itself. */
+static uint64_t fz_next(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static void fuzz_one(const char *s)
+{
+    clconv_desc d;
+    char name[32], err[128], buf[512];
+    if (bench_parse_desc(s, &d, name, sizeof name, err, sizeof err) != BENCH_DESC_OK) {
+        cr_assert(strlen(err) > 0);
+        return;
+    }
+    cr_assert(d.n >= 1 && d.c >= 1 && d.h >= 1 && d.w >= 1 && d.k >= 1 && d.r >= 1 && d.s >= 1);
+    cr_assert(d.stride_h >= 1 && d.stride_w >= 1 && d.pad_h >= 0 && d.pad_w >= 0);
+    cr_assert(d.dilation_h >= 1 && d.dilation_w >= 1 && d.groups >= 1);
+    cr_assert(d.c % d.groups == 0 && d.k % d.groups == 0);
+    cr_assert(d.h + 2 * d.pad_h >= (d.r - 1) * d.dilation_h + 1);
+    cr_assert(d.w + 2 * d.pad_w >= (d.s - 1) * d.dilation_w + 1);
+    if (strchr(name, '"'))
+        return;
+    bench_format_desc(&d, name, buf, sizeof buf);
+    clconv_desc e;
+    char name2[32];
+    cr_assert_eq(bench_parse_desc(buf, &e, name2, sizeof name2, err, sizeof err), BENCH_DESC_OK,
+                 "\"%s\" -> \"%s\": %s", s, buf, err);
+    cr_assert(memcmp(&d, &e, sizeof d) == 0, "\"%s\" -> \"%s\"", s, buf);
+}
+
+Test(bench_parse, fuzz)
+{
+    static const char *const atoms[] = {"g", "mb", "ic", "oc", "ih", "iw", "id", "oh", "ow",
+                                        "od", "kh", "kw", "kd", "sh", "sw", "sd", "ph", "pw",
+                                        "pd", "dh", "dw", "dd", "_", "n", "\"", "x", "-", "0",
+                                        "1", "2", "3", "7", "16", "99999999999"};
+    const size_t natoms = sizeof atoms / sizeof atoms[0];
+    uint64_t seed = 88172645463325252ull;
+    char s[200];
+    for (int it = 0; it < 200000; it++) {
+        size_t len = 0, parts = fz_next(&seed) % 14;
+        s[0] = '\0';
+        for (size_t j = 0; j < parts; j++) {
+            const char *a = atoms[fz_next(&seed) % natoms];
+            size_t al = strlen(a);
+            if (len + al + 1 >= sizeof s)
+                break;
+            memcpy(s + len, a, al + 1);
+            len += al;
+            if (fz_next(&seed) % 2) {
+                int n = snprintf(s + len, sizeof s - len, "%u", (unsigned)(fz_next(&seed) % 20));
+                len += (size_t)n;
+            }
+        }
+        fuzz_one(s);
+    }
+    static const char *const good[] = {"mb2ic64ih56oc64oh56kh3ph1n\"res2\"",
+                                       "g4ic16ih10oc32oh10kh3ph1",
+                                       "ic4ih11iw13oc6oh7ow9kh3kw2dh1dw3"};
+    for (int it = 0; it < 100000; it++) {
+        const char *g = good[fz_next(&seed) % 3];
+        size_t len = strlen(g);
+        memcpy(s, g, len + 1);
+        for (int m = 0; m < 3; m++) {
+            size_t at = fz_next(&seed) % len;
+            s[at] = "0123456789_hwcikopsdgmbn\"x"[fz_next(&seed) % 26];
+        }
+        fuzz_one(s);
+    }
+}
+
+Test(bench_tokenize, benchdnn_rules)
+{
+    bench_tokens t = {0};
+    const char *text = "# comment line\n"
+                       "--dir=fwd  ic3ih5oc4kh3 # trailing comment ic9\n"
+                       "\tic3ih5\\\n"
+                       "oc4kh3n\"joined\"\n"
+                       "a \\\n b\n"
+                       "x#notacomment\n";
+    cr_assert_eq(bench_tokenize(text, &t), 0);
+    cr_assert_eq(t.n, 5);
+    cr_expect_str_eq(t.v[0].text, "--dir=fwd");
+    cr_expect_eq(t.v[0].line, 2);
+    cr_expect_str_eq(t.v[1].text, "ic3ih5oc4kh3");
+    cr_expect_str_eq(t.v[2].text, "ic3ih5oc4kh3n\"joined\"");
+    cr_expect_eq(t.v[2].line, 3);
+    cr_expect_str_eq(t.v[3].text, "ab");
+    cr_expect_str_eq(t.v[4].text, "x#notacomment");
+    bench_tokens_free(&t);
+    cr_assert_eq(bench_tokenize("", &t), 0);
+    cr_expect_eq(t.n, 0);
+    cr_assert_eq(bench_tokenize("\\", &t), 0);
+    cr_expect_eq(t.n, 0);
+    bench_tokens_free(&t);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot open %s (run the tests from the repository root)", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    cr_assert_not_null(s);
+    cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
+    s[n] = '\0';
+    fclose(f);
+    return s;
+}
+
+static size_t check_shape_file(const char *path, bench_tokens *t)
+{
+    char *text = slurp(path);
+    cr_assert_eq(bench_tokenize(text, t), 0);
+    free(text);
+    for (size_t i = 0; i < t->n; i++) {
+        clconv_desc d;
+        char err[256], name[128];
+        bench_desc_status st = bench_parse_desc(t->v[i].text, &d, name, sizeof name, err,
+                                                sizeof err);
+        cr_expect_eq(st, BENCH_DESC_OK, "%s:%d: %s", path, t->v[i].line, err);
+        cr_expect(strlen(name) > 0, "%s:%d: unnamed", path, t->v[i].line);
+    }
+    return t->n;
+}
+
+Test(bench_shapes, shipped_files_parse)
+{
+    static const char *const files[] = {"tools/shapes/resnet50.txt", "tools/shapes/deepbench.txt",
+                                        "tools/shapes/edge.txt", "tools/shapes/anchors.txt",
+                                        "tools/shapes/demo.txt"};
+    static const size_t at_least[] = {20, 10, 15, 6, 5};
+    for (size_t f = 0; f < 5; f++) {
+        bench_tokens t = {0};
+        size_t n = check_shape_file(files[f], &t);
+        cr_expect_geq(n, at_least[f], "%s: %zu problems", files[f], n);
+        bench_tokens_free(&t);
+    }
+}
+
+Test(bench_shapes, anchors_match_anchors_md)
+{
+    bench_tokens t = {0};
+    check_shape_file("tools/shapes/anchors.txt", &t);
+    cr_assert_eq(t.n, 6);
+    clconv_desc d;
+    bench_parse_desc(t.v[1].text, &d, NULL, 0, NULL, 0);
+    EXPECT_DESC(d, 32, 64, 56, 56, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+    bench_tokens_free(&t);
+}
+
+Test(bench_shapes, embedded_demo_matches_demo_txt)
+{
+    bench_tokens t = {0};
+    check_shape_file("tools/shapes/demo.txt", &t);
+    cr_assert_eq(t.n, bench_demo_count, "demo.txt has %zu problems, the binary %zu", t.n,
+                 bench_demo_count);
+    for (size_t i = 0; i < t.n; i++)
+        cr_expect_str_eq(t.v[i].text, bench_demo_shapes[i], "demo problem %zu differs", i);
+    bench_tokens_free(&t);
+}
+
+/* ---- command line and batch files (options.c) ---- */
+
+#include "../tools/bench/batch.c"
+#include "../tools/bench/options.c"
+
+/* The parser prints usage and errors: keep them out of the test log. */
+static void quiet(void)
+{
+    cr_redirect_stdout();
+    cr_redirect_stderr();
+}
+
+static int parse_args(bench_opts *o, const char *const *args)
+{
+    char *argv[32];
+    int argc = 0;
+    argv[argc++] = (char *)"clconv-bench";
+    for (; *args; args++)
+        argv[argc++] = (char *)*args;
+    argv[argc] = NULL;
+    return bench_opts_parse(o, argc, argv);
+}
+
+Test(bench_options, settings_apply_to_the_problems_after_them, .init = quiet)
+{
+    bench_opts o;
+    const char *args[] = {"ic3ih5oc4kh3", "--dir=bwd_d,BWD_W", "--algo=gemm", "--mb=7",
+                          "ic3ih5oc4kh3n\"b\"", "--reset", "ic3ih5oc4kh3", "--dir=FWD_B,bwd_wb",
+                          "--algo=all", "mb3ic3ih5oc4kh3", "--mode=cp", "--reps", "4", NULL};
+    cr_assert_eq(parse_args(&o, args), BENCH_EXIT_OK);
+    cr_assert_eq(o.nprobs, 4);
+    cr_expect_eq(o.probs[0].dirs, 1u << BENCH_FWD);
+    cr_expect_eq(o.probs[0].algos, BENCH_ALGO_BIT(CLCONV_ALGO_AUTO));
+    cr_expect_eq(o.probs[0].d.n, 2);
+    cr_expect_eq(o.probs[1].dirs, (1u << BENCH_BWD_D) | (1u << BENCH_BWD_W));
+    cr_expect_eq(o.probs[1].algos, BENCH_ALGO_BIT(CLCONV_ALGO_GEMM));
+    cr_expect_eq(o.probs[1].d.n, 7);
+    cr_expect_str_eq(o.probs[1].name, "b");
+    cr_expect_eq(o.probs[2].dirs, 1u << BENCH_FWD);
+    cr_expect_eq(o.probs[2].d.n, 2);
+    cr_expect_eq(o.probs[3].dirs, (1u << BENCH_FWD) | (1u << BENCH_BWD_W) | (1u << BENCH_BWD_B));
+    cr_expect_eq(o.probs[3].algos, BENCH_ALGOS_ALL);
+    cr_expect_eq(o.probs[3].d.n, 3);
+    cr_expect(o.check && o.perf);
+    cr_expect_eq(o.reps, 4);
+    bench_opts_free(&o);
+}
+
+Test(bench_options, usage_errors, .init = quiet)
+{
+    static const char *const bad[][3] = {
+        {"--bogus", "ic3ih5oc4kh3", NULL}, {"ic3ih5oc4kh3x", NULL, NULL},
+        {"--dir=up", "ic3ih5oc4kh3", NULL}, {"--algo=wino", "ic3ih5oc4kh3", NULL},
+        {"--mode=X", "ic3ih5oc4kh3", NULL}, {"--reps=0", "ic3ih5oc4kh3", NULL},
+        {"--mb=-2", "ic3ih5oc4kh3", NULL}, {"--offset=x", "ic3ih5oc4kh3", NULL},
+        {"--peer=mkl", "ic3ih5oc4kh3", NULL}, {"--batch=/no/such/file", NULL, NULL},
+        {"ic3ih5oc4kh3", "--device", NULL}, {NULL, NULL, NULL},
+    };
+    for (int i = 0; bad[i][0]; i++) {
+        bench_opts o;
+        cr_expect_eq(parse_args(&o, bad[i]), BENCH_EXIT_USAGE, "case %d (%s)", i, bad[i][0]);
+        bench_opts_free(&o);
+    }
+    bench_opts o;
+    const char *none[] = {NULL};
+    cr_expect_eq(parse_args(&o, none), BENCH_EXIT_USAGE);
+    bench_opts_free(&o);
+    const char *help[] = {"ic3ih5oc4kh3x", "--help", NULL};
+    cr_expect_eq(parse_args(&o, help), BENCH_EXIT_DONE);
+    bench_opts_free(&o);
+}
+
+Test(bench_options, unsupported_problems_are_counted_not_fatal, .init = quiet)
+{
+    bench_opts o;
+    const char *args[] = {"ic3ih224oc64oh112kh7sh2", "ic4id5kd3ih5kh3iw5kw3oc4", "ic3ih5oc4kh3",
+                          "--cfg=f32", NULL};
+    cr_assert_eq(parse_args(&o, args), BENCH_EXIT_OK);
+    cr_expect_eq(o.nprobs, 1);
+    cr_expect_eq(o.unsupported, 2);
+    bench_opts_free(&o);
+}
+
+Test(bench_options, value_as_next_argument, .init = quiet)
+{
+    bench_opts o;
+    const char *args[] = {"--device", "0:0", "--dir", "all", "--mode", "C", "ic3ih5oc4kh3", NULL};
+    cr_assert_eq(parse_args(&o, args), BENCH_EXIT_OK);
+    cr_expect_str_eq(o.device, "0:0");
+    cr_expect_eq(o.probs[0].dirs, BENCH_DIRS_ALL);
+    cr_expect(o.check && !o.perf);
+    bench_opts_free(&o);
+}
+
+Test(bench_options, demo_defaults_and_overrides, .init = quiet)
+{
+    bench_opts o;
+    const char *args[] = {"--demo", NULL};
+    cr_assert_eq(parse_args(&o, args), BENCH_EXIT_OK);
+    cr_expect_eq(o.nprobs, bench_demo_count);
+    cr_expect_eq(o.probs[0].dirs, BENCH_DIRS_ALL);
+    cr_expect_eq(o.probs[0].algos, BENCH_ALGOS_ALL);
+    cr_expect(o.check && o.perf);
+    bench_opts_free(&o);
+    const char *args2[] = {"--demo", "--algo=gemm", "--mode=P", NULL};
+    cr_assert_eq(parse_args(&o, args2), BENCH_EXIT_OK);
+    cr_expect_eq(o.probs[0].algos, BENCH_ALGO_BIT(CLCONV_ALGO_GEMM));
+    cr_expect(!o.check && o.perf);
+    bench_opts_free(&o);
+}
+
+Test(bench_options, nested_batch_files, .init = quiet)
+{
+    char dir[] = "/tmp/clconv-bench-test-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char outer[128], inner[128];
+    snprintf(outer, sizeof outer, "%s/outer", dir);
+    snprintf(inner, sizeof inner, "%s/inner", dir);
+    FILE *f = fopen(inner, "w");
+    cr_assert_not_null(f);
+    fputs("# shapes\nic3ih5oc4kh3n\"one\" ic4ih6oc4kh3_\\\n n\"two\"\n", f);
+    fclose(f);
+    f = fopen(outer, "w");
+    cr_assert_not_null(f);
+    fputs("--reset --dir=bwd_d\n--batch=inner  # relative to this file\n--mb=5 --batch=inner\n", f);
+    fclose(f);
+    bench_opts o;
+    char opt[160];
+    snprintf(opt, sizeof opt, "--batch=%s", outer);
+    const char *args[] = {opt, NULL};
+    cr_assert_eq(parse_args(&o, args), BENCH_EXIT_OK);
+    cr_assert_eq(o.nprobs, 4);
+    cr_expect_str_eq(o.probs[1].name, "two");
+    cr_expect_eq(o.probs[1].d.c, 4);
+    cr_expect_eq(o.probs[1].dirs, 1u << BENCH_BWD_D);
+    cr_expect_eq(o.probs[1].d.n, 2);
+    cr_expect_eq(o.probs[3].d.n, 5);
+    bench_opts_free(&o);
+    /* a file that includes itself stops at the nesting limit */
+    f = fopen(inner, "w");
+    fputs("--batch=inner\n", f);
+    fclose(f);
+    snprintf(opt, sizeof opt, "--batch=%s", inner);
+    cr_expect_eq(parse_args(&o, args), BENCH_EXIT_USAGE);
+    bench_opts_free(&o);
+    remove(inner);
+    remove(outer);
+    remove(dir);
+}

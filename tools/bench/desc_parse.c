@@ -1,0 +1,375 @@
+/* desc_parse.c - benchdnn convolution descriptors (see desc_parse.h). */
+#include "desc_parse.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+enum { SP_D, SP_H, SP_W, SP_N };
+
+/* What benchdnn's desc_t holds, with its "not given" markers: 0 for sizes,
+ * -1 for paddings, g -1 (no groups given). */
+typedef struct raw_desc {
+    int64_t g, mb, ic, oc;
+    int64_t i[SP_N], o[SP_N], k[SP_N], s[SP_N], p[SP_N], dl[SP_N];
+} raw_desc;
+
+static const char sp_name[SP_N] = {'d', 'h', 'w'};
+
+static bench_desc_status fail(char *err, size_t cap, bench_desc_status st, const char *fmt, ...)
+{
+    if (err && cap > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, cap, fmt, ap);
+        va_end(ap);
+    }
+    return st;
+}
+
+static void raw_init(raw_desc *r)
+{
+    memset(r, 0, sizeof *r);
+    r->g = -1;
+    r->mb = 2;
+    for (int x = 0; x < SP_N; x++) {
+        r->s[x] = 1;
+        r->p[x] = -1;
+    }
+}
+
+/* The field a key names, or NULL.  *len gets the key's length. */
+static int64_t *raw_field(raw_desc *r, const char *s, size_t *len)
+{
+    static const char *const keys[] = {"mb", "ic", "oc", "i", "o", "k", "s", "p", "d"};
+    if (s[0] == 'g') {
+        *len = 1;
+        return &r->g;
+    }
+    for (int j = 0; j < 9; j++) {
+        size_t kl = strlen(keys[j]);
+        if (strncmp(s, keys[j], kl) != 0)
+            continue;
+        if (j < 3) {
+            *len = kl;
+            return j == 0 ? &r->mb : j == 1 ? &r->ic : &r->oc;
+        }
+        const char *sp = memchr(sp_name, s[1], SP_N);
+        if (s[1] == '\0' || !sp)
+            return NULL;
+        int x = (int)(sp - sp_name);
+        int64_t *arr[] = {r->i, r->o, r->k, r->s, r->p, r->dl};
+        *len = 2;
+        return &arr[j - 3][x];
+    }
+    return NULL;
+}
+
+/* Decimal digits at *s into *v; advances *s.  0 if none, -1 if too large. */
+static int parse_uint(const char **s, int64_t *v)
+{
+    const char *p = *s;
+    int64_t x = 0;
+    while (*p >= '0' && *p <= '9') {
+        x = x * 10 + (*p - '0');
+        if (x > BENCH_DESC_MAX_VALUE)
+            return -1;
+        p++;
+    }
+    if (p == *s)
+        return 0;
+    *s = p;
+    *v = x;
+    return 1;
+}
+
+static void copy_name(const char *s, char *name, size_t cap)
+{
+    if (!name || cap == 0)
+        return;
+    size_t len = strlen(s);
+    if (len >= 2 && s[0] == '"' && s[len - 1] == '"') {
+        s++;
+        len -= 2;
+    }
+    if (len >= cap)
+        len = cap - 1;
+    memcpy(name, s, len);
+    name[len] = '\0';
+}
+
+/* The key/value loop of benchdnn's str2desc (underscores ignored anywhere). */
+static bench_desc_status scan(const char *str, raw_desc *r, const char **name, char *err,
+                              size_t cap)
+{
+    const char *s = str;
+    *name = "";
+    while (*s) {
+        if (*s == '_') {
+            s++;
+            continue;
+        }
+        if (*s == 'n') {
+            *name = s + 1;
+            return BENCH_DESC_OK;
+        }
+        size_t kl = 0;
+        int64_t *f = raw_field(r, s, &kl);
+        if (!f)
+            return fail(err, cap, BENCH_DESC_INVALID,
+                        "unrecognized text at \"%.20s\" in descriptor \"%.80s\"", s, str);
+        const char *key = s;
+        s += kl;
+        int got = parse_uint(&s, f);
+        if (got == 0)
+            return fail(err, cap, BENCH_DESC_INVALID,
+                        "no value for \"%.*s\" in descriptor \"%.80s\" (want a non-negative integer)",
+                        (int)kl, key, str);
+        if (got < 0)
+            return fail(err, cap, BENCH_DESC_INVALID,
+                        "value of \"%.*s\" exceeds %lld in descriptor \"%.80s\"", (int)kl, key,
+                        (long long)BENCH_DESC_MAX_VALUE, str);
+    }
+    return BENCH_DESC_OK;
+}
+
+static int64_t extent(int64_t k, int64_t dl)
+{
+    return (k - 1) * (dl + 1) + 1;
+}
+
+/* benchdnn's compute_out / compute_pad, C division truncating like C++. */
+static int64_t compute_out(int64_t i, int64_t k, int64_t s, int64_t p, int64_t dl)
+{
+    return (i - extent(k, dl) + 2 * p) / s + 1;
+}
+
+static int64_t compute_pad(int64_t o, int64_t i, int64_t k, int64_t s, int64_t dl)
+{
+    return ((o - 1) * s - i + extent(k, dl)) / 2;
+}
+
+static int dim_given(const raw_desc *r, int x)
+{
+    return (r->i[x] | r->k[x] | r->o[x] | r->dl[x]) != 0 || r->s[x] != 1 || r->p[x] >= 1;
+}
+
+/* Output and padding of one given spatial dimension, as benchdnn deduces them. */
+static bench_desc_status infer_dim(raw_desc *r, int x, const char *str, char *err, size_t cap)
+{
+    char c = sp_name[x];
+    if (r->i[x] == 0 || r->k[x] == 0)
+        return fail(err, cap, BENCH_DESC_INVALID,
+                    "\"i%c\" and \"k%c\" must be given and positive when any %c value is, in "
+                    "descriptor \"%.80s\"", c, c, c, str);
+    if (r->o[x] == 0) {
+        if (r->p[x] < 0)
+            r->p[x] = 0;
+        r->o[x] = compute_out(r->i[x], r->k[x], r->s[x], r->p[x], r->dl[x]);
+        if (r->o[x] <= 0)
+            return fail(err, cap, BENCH_DESC_INVALID,
+                        "the deduced output o%c is %lld (kernel larger than the padded input) in "
+                        "descriptor \"%.80s\"", c, (long long)r->o[x], str);
+    } else if (r->p[x] < 0) {
+        r->p[x] = compute_pad(r->o[x], r->i[x], r->k[x], r->s[x], r->dl[x]);
+    }
+    /* so that every accepted descriptor can be written out and read back */
+    if (r->o[x] > BENCH_DESC_MAX_VALUE || r->p[x] > BENCH_DESC_MAX_VALUE)
+        return fail(err, cap, BENCH_DESC_INVALID,
+                    "the deduced o%c%lld or p%c%lld exceeds %lld in descriptor \"%.80s\"", c,
+                    (long long)r->o[x], c, (long long)r->p[x], (long long)BENCH_DESC_MAX_VALUE,
+                    str);
+    return BENCH_DESC_OK;
+}
+
+static void copy_dim(raw_desc *r, int to, int from)
+{
+    r->i[to] = r->i[from];
+    r->o[to] = r->o[from];
+    r->k[to] = r->k[from];
+    r->s[to] = r->s[from];
+    r->p[to] = r->p[from];
+    r->dl[to] = r->dl[from];
+}
+
+static void default_dim(raw_desc *r, int x)
+{
+    r->i[x] = r->o[x] = r->k[x] = r->s[x] = 1;
+    r->p[x] = r->dl[x] = 0;
+}
+
+/* benchdnn's sanitize_desc: fill the dimensions not given. */
+static bench_desc_status fill_missing(raw_desc *r, const int given[SP_N], const char *str,
+                                      char *err, size_t cap)
+{
+    if (given[SP_D]) {
+        if (!given[SP_H] && !given[SP_W]) {
+            copy_dim(r, SP_H, SP_D);
+            copy_dim(r, SP_W, SP_D);
+        } else if (!given[SP_H] || !given[SP_W]) {
+            return fail(err, cap, BENCH_DESC_INVALID,
+                        "a 3-D descriptor needs all h and w values or none, in \"%.80s\"", str);
+        }
+        return BENCH_DESC_OK;
+    }
+    default_dim(r, SP_D);
+    if (given[SP_H]) {
+        if (!given[SP_W])
+            copy_dim(r, SP_W, SP_H);
+    } else if (given[SP_W]) {
+        default_dim(r, SP_H);
+    } else {
+        return fail(err, cap, BENCH_DESC_INVALID,
+                    "no spatial size (ih/iw and kh/kw) in descriptor \"%.80s\"", str);
+    }
+    return BENCH_DESC_OK;
+}
+
+static bench_desc_status check_channels(raw_desc *r, const char *str, char *err, size_t cap)
+{
+    if (r->g == 0)
+        return fail(err, cap, BENCH_DESC_INVALID, "\"g\" must be positive in \"%.80s\"", str);
+    if (r->g < 0)
+        r->g = 1;
+    if (r->mb == 0)
+        return fail(err, cap, BENCH_DESC_INVALID, "\"mb\" must be positive in \"%.80s\"", str);
+    if (r->ic == 0 || r->oc == 0)
+        return fail(err, cap, BENCH_DESC_INVALID,
+                    "\"ic\" and \"oc\" must be given and positive in \"%.80s\"", str);
+    if (r->ic % r->g || r->oc % r->g)
+        return fail(err, cap, BENCH_DESC_INVALID,
+                    "g%lld does not divide ic%lld and oc%lld in \"%.80s\"", (long long)r->g,
+                    (long long)r->ic, (long long)r->oc, str);
+    for (int x = 0; x < SP_N; x++)
+        if (r->s[x] == 0)
+            return fail(err, cap, BENCH_DESC_INVALID, "\"s%c\" must be positive in \"%.80s\"",
+                        sp_name[x], str);
+    return BENCH_DESC_OK;
+}
+
+/* clconv runs 2-D convolutions with the same padding on both sides: the
+ * given or deduced output must be what that padding gives. */
+static bench_desc_status check_clconv(const raw_desc *r, const char *str, char *err, size_t cap)
+{
+    const raw_desc *q = r;
+    if (q->i[SP_D] != 1 || q->k[SP_D] != 1 || q->o[SP_D] != 1 || q->p[SP_D] != 0)
+        return fail(err, cap, BENCH_DESC_UNSUPPORTED,
+                    "3-D convolution (id%lld kd%lld od%lld) is not supported: \"%.80s\"",
+                    (long long)q->i[SP_D], (long long)q->k[SP_D], (long long)q->o[SP_D], str);
+    for (int x = SP_H; x < SP_N; x++) {
+        char c = sp_name[x];
+        int64_t ext = extent(q->k[x], q->dl[x]);
+        if (q->p[x] < 0)
+            return fail(err, cap, BENCH_DESC_UNSUPPORTED,
+                        "negative padding p%c%lld (deduced from o%c%lld) is not supported: \"%.80s\"",
+                        c, (long long)q->p[x], c, (long long)q->o[x], str);
+        if (q->i[x] + 2 * q->p[x] < ext)
+            return fail(err, cap, BENCH_DESC_INVALID,
+                        "kernel extent %lld exceeds padded input %lld in %c: \"%.80s\"",
+                        (long long)ext, (long long)(q->i[x] + 2 * q->p[x]), c, str);
+        int64_t o = (q->i[x] + 2 * q->p[x] - ext) / q->s[x] + 1;
+        if (o != q->o[x])
+            return fail(err, cap, BENCH_DESC_UNSUPPORTED,
+                        "o%c%lld needs asymmetric padding (with p%c%lld on both sides o%c is %lld): "
+                        "\"%.80s\"", c, (long long)q->o[x], c, (long long)q->p[x], c, (long long)o,
+                        str);
+    }
+    return BENCH_DESC_OK;
+}
+
+static void to_clconv(const raw_desc *r, clconv_desc *d)
+{
+    d->n = r->mb;
+    d->c = r->ic;
+    d->h = r->i[SP_H];
+    d->w = r->i[SP_W];
+    d->k = r->oc;
+    d->r = r->k[SP_H];
+    d->s = r->k[SP_W];
+    d->stride_h = r->s[SP_H];
+    d->stride_w = r->s[SP_W];
+    d->pad_h = r->p[SP_H];
+    d->pad_w = r->p[SP_W];
+    d->dilation_h = r->dl[SP_H] + 1;
+    d->dilation_w = r->dl[SP_W] + 1;
+    d->groups = r->g;
+}
+
+bench_desc_status bench_parse_desc(const char *s, clconv_desc *d, char *name, size_t name_cap,
+                                   char *err, size_t err_cap)
+{
+    if (err && err_cap > 0)
+        err[0] = '\0';
+    if (!s || !d || (name_cap > 0 && !name))
+        return fail(err, err_cap, BENCH_DESC_INVALID, "NULL argument");
+    if (!*s)
+        return fail(err, err_cap, BENCH_DESC_INVALID, "empty descriptor");
+    raw_desc r;
+    raw_init(&r);
+    const char *nm;
+    bench_desc_status st = scan(s, &r, &nm, err, err_cap);
+    if (st == BENCH_DESC_OK)
+        st = check_channels(&r, s, err, err_cap);
+    int given[SP_N];
+    for (int x = 0; x < SP_N; x++) {
+        given[x] = dim_given(&r, x);
+        if (st == BENCH_DESC_OK && given[x])
+            st = infer_dim(&r, x, s, err, err_cap);
+    }
+    if (st == BENCH_DESC_OK)
+        st = fill_missing(&r, given, s, err, err_cap);
+    if (st == BENCH_DESC_OK)
+        st = check_clconv(&r, s, err, err_cap);
+    if (st != BENCH_DESC_OK)
+        return st;
+    to_clconv(&r, d);
+    copy_name(nm, name, name_cap);
+    return BENCH_DESC_OK;
+}
+
+static int64_t out_size(int64_t i, int64_t k, int64_t s, int64_t p, int64_t dil)
+{
+    return (i + 2 * p - ((k - 1) * dil + 1)) / s + 1;
+}
+
+/* Append s with snprintf semantics: *len counts what the full string needs. */
+static void put(char *buf, size_t cap, int *len, const char *s)
+{
+    size_t at = (size_t)*len;
+    int n = snprintf(at < cap ? buf + at : NULL, at < cap ? cap - at : 0, "%s", s);
+    if (n > 0)
+        *len += n;
+}
+
+int bench_format_desc(const clconv_desc *d, const char *name, char *buf, size_t cap)
+{
+    int len = 0;
+    if (cap > 0)
+        buf[0] = '\0';
+    long long p = out_size(d->h, d->r, d->stride_h, d->pad_h, d->dilation_h);
+    long long q = out_size(d->w, d->s, d->stride_w, d->pad_w, d->dilation_w);
+    /* like benchdnn's print_dhw: w values only when some differ from h */
+    int sq = d->h == d->w && d->r == d->s && d->stride_h == d->stride_w && d->pad_h == d->pad_w &&
+             d->dilation_h == d->dilation_w;
+    const struct { const char *key; long long v; int show; } f[] = {
+        {"g", d->groups, d->groups != 1}, {"mb", d->n, 1}, {"ic", d->c, 1}, {"ih", d->h, 1},
+        {"iw", d->w, !sq}, {"oc", d->k, 1}, {"oh", p, 1}, {"ow", q, !sq}, {"kh", d->r, 1},
+        {"kw", d->s, !sq}, {"sh", d->stride_h, !sq || d->stride_h != 1},
+        {"sw", d->stride_w, !sq}, {"ph", d->pad_h, 1}, {"pw", d->pad_w, !sq},
+        {"dh", d->dilation_h - 1, !sq || d->dilation_h != 1}, {"dw", d->dilation_w - 1, !sq},
+    };
+    char item[32];
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        if (!f[i].show)
+            continue;
+        snprintf(item, sizeof item, "%s%lld", f[i].key, f[i].v);
+        put(buf, cap, &len, item);
+    }
+    if (name && *name) {
+        put(buf, cap, &len, "n\"");
+        put(buf, cap, &len, name);
+        put(buf, cap, &len, "\"");
+    }
+    return len;
+}

@@ -1,0 +1,67 @@
+/* options.h - clconv-bench's settings and the list of problems to run.
+ *
+ * Like benchdnn, the command line (and every --batch file, read in place)
+ * is one stream of tokens: per-problem settings (--dir, --algo, --mb) apply
+ * to the descriptors that follow them, --reset restores their defaults;
+ * every other option is global (the last one given wins). */
+#ifndef BENCH_OPTIONS_H
+#define BENCH_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clconv.h"
+
+enum { BENCH_FWD = 0, BENCH_BWD_D, BENCH_BWD_W, BENCH_BWD_B, BENCH_NPASS };
+#define BENCH_DIRS_ALL ((1u << BENCH_NPASS) - 1)
+#define BENCH_ALGO_BIT(a) (1u << (a))
+#define BENCH_ALGOS_ALL \
+    (BENCH_ALGO_BIT(CLCONV_ALGO_EXPLICIT) | BENCH_ALGO_BIT(CLCONV_ALGO_DIRECT) | BENCH_ALGO_BIT(CLCONV_ALGO_GEMM))
+
+/* Exit codes. */
+enum { BENCH_EXIT_OK = 0, BENCH_EXIT_FAILED = 1, BENCH_EXIT_USAGE = 2, BENCH_EXIT_DONE = -1 };
+
+#define BENCH_NAME_CAP 96
+
+typedef struct bench_problem {
+    clconv_desc d;              /* --mb applied */
+    char name[BENCH_NAME_CAP];
+    unsigned dirs;              /* bits 1 << BENCH_FWD ... */
+    unsigned algos;             /* bits BENCH_ALGO_BIT(clconv_algo) */
+} bench_problem;
+
+typedef struct bench_opts {
+    /* per-problem settings (positional) */
+    unsigned dirs, algos;
+    int64_t mb;                 /* 0: the descriptor's */
+    int dirs_set, algos_set, mode_set, pending;
+    /* global settings */
+    int check, perf;            /* --mode=C / P / CP */
+    int reps, warmup;
+    const char *device;         /* NULL: the library's default */
+    int peer_clblast;
+    int csv, json, demo;
+    double ref_max_gflop;       /* skip the reference above this many GFLOP */
+    double peak_gflops;         /* --peak-gflops: the device's peak, not measured (0: measure) */
+    uint64_t seed;
+    size_t offset;              /* floats before each tensor in its buffer */
+    const char *argv0;
+    /* the problems */
+    bench_problem *probs;
+    size_t nprobs, cap;
+    size_t unsupported;         /* valid benchdnn problems clconv cannot run */
+    char *joined[16];           /* "--opt=value" made from "--opt value" */
+    int njoined;
+} bench_opts;
+
+/* Parse argv (batch files included).  BENCH_EXIT_OK, BENCH_EXIT_USAGE
+ * (message printed), or BENCH_EXIT_DONE (--help/--version printed). */
+int bench_opts_parse(bench_opts *o, int argc, char **argv);
+void bench_opts_free(bench_opts *o);
+
+const char *bench_pass_name(int pass);  /* "fwd", "bwd_d", "bwd_w", "bwd_b" */
+/* "fwd,bwd_d" / "gemm,direct" into buf. */
+void bench_dirs_str(unsigned dirs, char *buf, size_t cap);
+void bench_algos_str(unsigned algos, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,215 @@
+/* report.c - table, benchdnn-style lines and the summary (see report.h). */
+#include "report.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "repro.h"
+#include "report_fmt.h"
+
+static int table(const bench_report *r)
+{
+    return !r->o->csv && !r->o->json;
+}
+
+static void print_env(FILE *f, const bench_opts *o, const bench_env *env)
+{
+    fprintf(f, "clconv-bench: libclconv %s on %s\n", clconv_version_string(), env->device);
+    if (o->perf) {
+        if (env->peak_gflops > 0 && env->peak_width == 0)
+            fprintf(f, "clconv-bench: fp32 peak %.1f GFLOP/s (--peak-gflops)", env->peak_gflops);
+        else if (env->peak_gflops > 0)
+            fprintf(f, "clconv-bench: fp32 FMA peak %.1f GFLOP/s (float%d loop)", env->peak_gflops,
+                    env->peak_width);
+        else
+            fprintf(f, "clconv-bench: fp32 FMA peak unknown (%s)", env->peak_error);
+        fprintf(f, "; timing: %s, median and min of %d after %d warm-up\n", env->clock, o->reps,
+                o->warmup);
+    }
+    if (o->check)
+        fprintf(f, "clconv-bench: checks: float64 CPU reference, ||out-ref||/||ref|| <= %g, "
+                   "skipped above %g GFLOP\n", BENCH_TOL, o->ref_max_gflop);
+}
+
+static void table_header(bench_report *r)
+{
+    fprintf(r->out, "%5s  %-*s  %-5s  %-8s %4s %9s %9s %9s %9s %6s", "#", r->name_w, "name",
+            "pass", "algo", "mb", "GFLOP", "med_ms", "min_ms", "GFLOP/s", "%peak");
+    if (r->peer_cols)
+        fprintf(r->out, " %10s %9s", "clblast_ms", "x_clblast");
+    fprintf(r->out, "  status\n");
+}
+
+void bench_report_begin(bench_report *r, const bench_opts *o, const bench_env *env)
+{
+    memset(r, 0, sizeof *r);
+    r->o = o;
+    r->out = stdout;
+    r->msg = table(r) ? stdout : stderr;
+    r->peak_gflops = env->peak_gflops;
+    r->peer_cols = env->peer;
+    r->name_w = 8;
+    for (size_t i = 0; i < o->nprobs; i++) {
+        int n = (int)strlen(o->probs[i].name);
+        if (n > r->name_w)
+            r->name_w = n > 40 ? 40 : n;
+    }
+    print_env(r->msg, o, env);
+    if (o->csv)
+        bench_csv_header(r->out);
+    else if (o->json)
+        bench_json_begin(r->out, o, env);
+    else if (o->perf)
+        table_header(r);
+    fflush(r->out);
+}
+
+static void put_ms(FILE *f, int valid, double v)
+{
+    if (valid)
+        fprintf(f, " %9.3f", v);
+    else
+        fprintf(f, " %9s", "-");
+}
+
+static void table_row(bench_report *r, const bench_row *row, int id)
+{
+    FILE *f = r->out;
+    fprintf(f, "%5d  %-*.*s  %-5s  %-8s %4lld %9.4g", id, r->name_w, r->name_w,
+            row->p->name[0] ? row->p->name : "-", bench_pass_name(row->pass), bench_row_algo(row),
+            (long long)row->p->d.n, row->gflop);
+    put_ms(f, row->timed, row->t.median_ms);
+    put_ms(f, row->timed, row->t.min_ms);
+    if (row->timed)
+        fprintf(f, " %9.2f", bench_row_gflops(row));
+    else
+        fprintf(f, " %9s", "-");
+    double pct = bench_row_peak_pct(r, row);
+    if (pct >= 0)
+        fprintf(f, " %6.1f", pct);
+    else
+        fprintf(f, " %6s", "-");
+    if (r->peer_cols) {
+        double ratio = bench_row_peer_ratio(row);
+        if (row->peer_timed)
+            fprintf(f, " %10.3f", row->peer.median_ms);
+        else
+            fprintf(f, " %10s", "-");
+        if (ratio > 0)
+            fprintf(f, " %8.2fx", ratio);
+        else
+            fprintf(f, " %9s", "-");
+    }
+    fprintf(f, "  %s\n", row->status == BENCH_ROW_RAN ? "-" : bench_status_word(row->status));
+}
+
+/* benchdnn's "N:STATUS (details) __REPRO: command". */
+static void test_line(bench_report *r, const bench_row *row, int id, const char *indent)
+{
+    char repro[1400], detail[480];
+    bench_row_repro(r, row, row->status == BENCH_ROW_RAN ? "P" : "C", repro, sizeof repro);
+    if (row->checked && row->note[0])
+        snprintf(detail, sizeof detail, "%s %s, rel_err %.3g, max_abs %.3g: %s",
+                 bench_pass_name(row->pass), bench_row_algo(row), row->cmp.rel_err,
+                 row->cmp.max_abs, row->note);
+    else if (row->checked)
+        snprintf(detail, sizeof detail, "%s %s, rel_err %.3g, max_abs %.3g",
+                 bench_pass_name(row->pass), bench_row_algo(row), row->cmp.rel_err,
+                 row->cmp.max_abs);
+    else
+        snprintf(detail, sizeof detail, "%s %s: %s", bench_pass_name(row->pass),
+                 bench_row_algo(row), row->note);
+    /* in the table an unimplemented pass needs no repro: the problem's follows */
+    int brief = row->status == BENCH_ROW_UNIMPLEMENTED && *indent;
+    fprintf(r->msg, "%s%d:%s (%s)%s%s\n", indent, id, bench_status_word(row->status), detail,
+            brief ? "" : " __REPRO: ", brief ? "" : repro);
+}
+
+static void count(bench_report *r, const bench_row *row)
+{
+    r->tests++;
+    switch (row->status) {
+    case BENCH_ROW_RAN:
+    case BENCH_ROW_PASSED: r->passed++; break;
+    case BENCH_ROW_FAILED: r->failed++; break;
+    case BENCH_ROW_SKIPPED: r->skipped++; break;
+    default: r->unimpl++; break;
+    }
+    int a = row->algo < 0 ? 0 : row->algo;
+    double g = bench_row_gflops(row), ratio = bench_row_peer_ratio(row);
+    r->above_peak += bench_row_peak_pct(r, row) > 100.0;
+    if (g > 0) {
+        r->log_gflops[row->pass][a] += log(g);
+        r->n_gflops[row->pass][a]++;
+    }
+    if (ratio > 0) {
+        r->log_ratio[a] += log(ratio);
+        r->n_ratio[a]++;
+    }
+}
+
+void bench_report_row(bench_report *r, const bench_row *row)
+{
+    int id = r->tests;
+    count(r, row);
+    if (r->o->csv)
+        bench_csv_row(r->out, r, row, id);
+    else if (r->o->json)
+        bench_json_row(r->out, r, row, id);
+    else if (r->o->perf)
+        table_row(r, row, id);
+    int plain = row->status == BENCH_ROW_RAN || row->status == BENCH_ROW_PASSED;
+    if (!table(r) || !r->o->perf)
+        test_line(r, row, id, "");
+    else if (!plain)
+        test_line(r, row, id, "       ");
+    fflush(r->out);
+    fflush(r->msg);
+}
+
+void bench_report_problem_done(bench_report *r, const bench_problem *p)
+{
+    if (!table(r) || !r->o->perf)
+        return;
+    char repro[1400];
+    bench_repro(r->o, p, bench_mode_str(r->o), p->dirs, p->algos, repro, sizeof repro);
+    fprintf(r->out, "       repro: %s\n", repro);
+}
+
+static void geomeans(bench_report *r)
+{
+    FILE *f = r->msg;
+    if (r->above_peak && r->o->peak_gflops > 0)
+        fprintf(f, "clconv-bench: note: %d rows ran above --peak-gflops=%g\n", r->above_peak,
+                r->o->peak_gflops);
+    else if (r->above_peak)
+        fprintf(f, "clconv-bench: note: %d rows ran above the FMA peak measured at the start: the "
+                   "device was busy then (a shared machine?); rerun, or give --peak-gflops=X\n",
+                r->above_peak);
+    for (int p = 0; p < BENCH_NPASS; p++)
+        for (int a = 0; a < CLCONV_ALGO_COUNT_; a++)
+            if (r->n_gflops[p][a])
+                fprintf(f, "geomean %s/%s: %.2f GFLOP/s over %d problems\n", bench_pass_name(p),
+                        p == BENCH_BWD_B ? "-" : clconv_algo_name((clconv_algo)a),
+                        exp(r->log_gflops[p][a] / r->n_gflops[p][a]), r->n_gflops[p][a]);
+    for (int a = 0; a < CLCONV_ALGO_COUNT_; a++)
+        if (r->n_ratio[a])
+            fprintf(f, "geomean clblast_ms/clconv_ms (fwd/%s): %.2fx over %d problems "
+                       "(> 1: clconv faster)\n", clconv_algo_name((clconv_algo)a),
+                    exp(r->log_ratio[a] / r->n_ratio[a]), r->n_ratio[a]);
+}
+
+void bench_report_end(bench_report *r)
+{
+    if (r->o->json)
+        bench_json_end(r->out, r);
+    if (r->o->perf)
+        geomeans(r);
+    fprintf(r->msg, "tests:%d passed:%d failed:%d skipped:%d unimplemented:%d", r->tests,
+            r->passed, r->failed, r->skipped, r->unimpl);
+    if (r->o->unsupported)
+        fprintf(r->msg, " unsupported:%zu", r->o->unsupported);
+    fprintf(r->msg, "\n");
+    fflush(r->out);
+    fflush(r->msg);
+}

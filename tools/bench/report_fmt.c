@@ -1,0 +1,197 @@
+/* report_fmt.c - CSV and JSON rows (see report_fmt.h). */
+#include "report_fmt.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "desc_parse.h"
+#include "repro.h"
+
+const char *bench_status_word(bench_status s)
+{
+    static const char *const w[] = {"RAN", "PASSED", "FAILED", "SKIPPED", "UNIMPLEMENTED"};
+    return s <= BENCH_ROW_UNIMPLEMENTED ? w[s] : "?";
+}
+
+const char *bench_row_algo(const bench_row *row)
+{
+    return row->algo < 0 ? "-" : clconv_algo_name((clconv_algo)row->algo);
+}
+
+double bench_row_gflops(const bench_row *row)
+{
+    return row->timed && row->t.median_ms > 0 ? row->gflop / (row->t.median_ms * 1e-3) : 0.0;
+}
+
+double bench_row_peak_pct(const bench_report *r, const bench_row *row)
+{
+    if (!row->timed || row->pass == BENCH_BWD_B || r->peak_gflops <= 0)
+        return -1.0;
+    return 100.0 * bench_row_gflops(row) / r->peak_gflops;
+}
+
+double bench_row_peer_ratio(const bench_row *row)
+{
+    if (!row->timed || !row->peer_timed || row->t.median_ms <= 0)
+        return 0.0;
+    return row->peer.median_ms / row->t.median_ms;
+}
+
+void bench_row_repro(const bench_report *r, const bench_row *row, const char *mode, char *buf,
+                     size_t cap)
+{
+    unsigned algos = row->algo < 0 ? BENCH_ALGO_BIT(CLCONV_ALGO_AUTO) : BENCH_ALGO_BIT(row->algo);
+    bench_repro(r->o, row->p, mode, 1u << row->pass, algos, buf, cap);
+}
+
+/* ---- CSV ---- */
+
+static void csv_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void csv_num(FILE *f, int valid, const char *fmt, double v)
+{
+    fputc(',', f);
+    if (valid)
+        fprintf(f, fmt, v);
+}
+
+void bench_csv_header(FILE *f)
+{
+    fprintf(f, "id,name,desc,pass,algo,mb,gflop,median_ms,min_ms,gflops,peak_pct,status,"
+               "rel_err,max_abs,clblast_median_ms,clblast_ratio,note,repro\n");
+}
+
+void bench_csv_row(FILE *f, const bench_report *r, const bench_row *row, int id)
+{
+    char desc[600], repro[1400];
+    bench_format_desc(&row->p->d, NULL, desc, sizeof desc);
+    bench_row_repro(r, row, bench_mode_str(r->o), repro, sizeof repro);
+    fprintf(f, "%d,", id);
+    csv_str(f, row->p->name);
+    fprintf(f, ",%s,%s,%s,%lld,%.6g", desc, bench_pass_name(row->pass), bench_row_algo(row),
+            (long long)row->p->d.n, row->gflop);
+    csv_num(f, row->timed, "%.4f", row->t.median_ms);
+    csv_num(f, row->timed, "%.4f", row->t.min_ms);
+    csv_num(f, row->timed, "%.3f", bench_row_gflops(row));
+    double pct = bench_row_peak_pct(r, row);
+    csv_num(f, pct >= 0, "%.2f", pct);
+    fprintf(f, ",%s", bench_status_word(row->status));
+    csv_num(f, row->checked && isfinite(row->cmp.rel_err), "%.3g", row->cmp.rel_err);
+    csv_num(f, row->checked, "%.3g", row->cmp.max_abs);
+    csv_num(f, row->peer_timed, "%.4f", row->peer.median_ms);
+    double ratio = bench_row_peer_ratio(row);
+    csv_num(f, ratio > 0, "%.3f", ratio);
+    fputc(',', f);
+    csv_str(f, row->note);
+    fputc(',', f);
+    csv_str(f, repro);
+    fputc('\n', f);
+    fflush(f);
+}
+
+/* ---- JSON ---- */
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+static void json_num(FILE *f, const char *key, int valid, double v)
+{
+    fprintf(f, ", \"%s\": ", key);
+    if (valid && isfinite(v))
+        fprintf(f, "%.6g", v);
+    else
+        fprintf(f, "null");
+}
+
+void bench_json_begin(FILE *f, const bench_opts *o, const bench_env *env)
+{
+    fprintf(f, "{\"tool\": \"clconv-bench\", \"library\": ");
+    json_str(f, clconv_version_string());
+    fprintf(f, ", \"device\": ");
+    json_str(f, env->device);
+    json_num(f, "peak_gflops", env->peak_gflops > 0, env->peak_gflops);
+    fprintf(f, ", \"clock\": ");
+    json_str(f, env->clock);
+    fprintf(f, ", \"mode\": \"%s\", \"reps\": %d, \"warmup\": %d, \"tolerance\": %g,\n"
+               " \"results\": [", bench_mode_str(o), o->reps, o->warmup, BENCH_TOL);
+    fflush(f);
+}
+
+void bench_json_row(FILE *f, const bench_report *r, const bench_row *row, int id)
+{
+    char desc[600], repro[1400];
+    bench_format_desc(&row->p->d, NULL, desc, sizeof desc);
+    bench_row_repro(r, row, bench_mode_str(r->o), repro, sizeof repro);
+    fprintf(f, "%s\n  {\"id\": %d, \"name\": ", id ? "," : "", id);
+    json_str(f, row->p->name);
+    fprintf(f, ", \"desc\": \"%s\", \"pass\": \"%s\", \"algo\": \"%s\", \"mb\": %lld", desc,
+            bench_pass_name(row->pass), bench_row_algo(row), (long long)row->p->d.n);
+    json_num(f, "gflop", 1, row->gflop);
+    json_num(f, "median_ms", row->timed, row->t.median_ms);
+    json_num(f, "min_ms", row->timed, row->t.min_ms);
+    json_num(f, "gflops", row->timed, bench_row_gflops(row));
+    double pct = bench_row_peak_pct(r, row);
+    json_num(f, "peak_pct", pct >= 0, pct);
+    fprintf(f, ", \"status\": \"%s\"", bench_status_word(row->status));
+    json_num(f, "rel_err", row->checked, row->cmp.rel_err);
+    json_num(f, "max_abs", row->checked, row->cmp.max_abs);
+    json_num(f, "clblast_median_ms", row->peer_timed, row->peer.median_ms);
+    double ratio = bench_row_peer_ratio(row);
+    json_num(f, "clblast_ratio", ratio > 0, ratio);
+    fprintf(f, ", \"note\": ");
+    json_str(f, row->note);
+    fprintf(f, ", \"repro\": ");
+    json_str(f, repro);
+    fputc('}', f);
+    fflush(f);
+}
+
+void bench_json_end(FILE *f, const bench_report *r)
+{
+    fprintf(f, "\n ],\n \"summary\": {\"tests\": %d, \"passed\": %d, \"failed\": %d, "
+               "\"skipped\": %d, \"unimplemented\": %d, \"unsupported\": %zu}",
+            r->tests, r->passed, r->failed, r->skipped, r->unimpl, r->o->unsupported);
+    fprintf(f, ",\n \"geomean_gflops\": {");
+    int first = 1;
+    for (int p = 0; p < BENCH_NPASS; p++)
+        for (int a = 0; a < CLCONV_ALGO_COUNT_; a++) {
+            if (!r->n_gflops[p][a])
+                continue;
+            fprintf(f, "%s\"%s/%s\": %.6g", first ? "" : ", ", bench_pass_name(p),
+                    p == BENCH_BWD_B ? "-" : clconv_algo_name((clconv_algo)a),
+                    exp(r->log_gflops[p][a] / r->n_gflops[p][a]));
+            first = 0;
+        }
+    fprintf(f, "}, \"geomean_clblast_ratio\": {");
+    first = 1;
+    for (int a = 0; a < CLCONV_ALGO_COUNT_; a++) {
+        if (!r->n_ratio[a])
+            continue;
+        fprintf(f, "%s\"%s\": %.6g", first ? "" : ", ", clconv_algo_name((clconv_algo)a),
+                exp(r->log_ratio[a] / r->n_ratio[a]));
+        first = 0;
+    }
+    fprintf(f, "}}\n");
+    fflush(f);
+}

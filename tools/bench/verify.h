@@ -1,0 +1,22 @@
+/* verify.h - run a pass once on NaN-poisoned outputs and judge the result
+ * against the reference: the comparison (NaN/Inf never passes), the guard
+ * regions around the output untouched, the inputs unchanged. */
+#ifndef BENCH_VERIFY_H
+#define BENCH_VERIFY_H
+
+#include "passes.h"
+#include "report.h"
+
+/* Fills row->status, cmp, note.  ref NULL: no comparison (the row is
+ * SKIPPED with ref_note) but NaNs left in the output and stray writes
+ * still fail it. */
+void bench_verify(clconv_ctx *ctx, const bench_bufs *b, int pass, clconv_algo algo,
+                  const double *ref, const char *ref_note, bench_row *row);
+
+/* Blocking read of n floats from element first of m. */
+cl_int bench_read(cl_command_queue q, cl_mem m, size_t first, size_t n, float *dst);
+
+/* "clconv_forward: CLCONV_BAD_ALGORITHM: <the context's message>". */
+void bench_status_note(clconv_ctx *ctx, int pass, clconv_status st, char *buf, size_t cap);
+
+#endif
