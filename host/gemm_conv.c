@@ -5,6 +5,34 @@
 #include <string.h>
 #include "gemm_conv.h"
 
+/* Tile tables shared by forward and backward-data (same kernel family). */
+/* NVIDIA rows are untuned (no GPU to measure on): one column per
+ * work-item so that a warp's loads are consecutive along q, and the warp
+ * shares its filter loads (one channel tile). */
+const tuning_row gemm_conv_rows[GEMM_TUNING_ROWS] = {
+    {CL_DEVICE_TYPE_GPU, "NVIDIA", 0, 0, "-DTK=8 -DTP=2 -DVW=1 -DWG=256"},
+    {CL_DEVICE_TYPE_CPU, NULL, 0, 0, "-DTK=8 -DTP=2 -DVW=16 -DWG=8"},
+    {0, NULL, 0, 0, "-DTK=4 -DTP=2 -DVW=4 -DWG=64"},
+};
+
+const tuning_row gemm_depthwise_rows[GEMM_TUNING_ROWS] = {
+    {CL_DEVICE_TYPE_GPU, "NVIDIA", 0, 0, "-DTK=1 -DTP=4 -DVW=1 -DWG=256"},
+    {CL_DEVICE_TYPE_CPU, NULL, 0, 0, "-DTK=1 -DTP=4 -DVW=16 -DWG=16"},
+    {0, NULL, 0, 0, "-DTK=1 -DTP=4 -DVW=4 -DWG=64"},
+};
+
+/* TP = column vectors per work-item here */
+const tuning_row gemm_flat_rows[GEMM_TUNING_ROWS] = {
+    {CL_DEVICE_TYPE_GPU, "NVIDIA", 0, 0, "-DTK=8 -DTP=1 -DVW=1 -DWG=256"},
+    {CL_DEVICE_TYPE_CPU, NULL, 0, 0, "-DTK=8 -DTP=2 -DVW=16 -DWG=8 -DCT_FAST"},
+    {0, NULL, 0, 0, "-DTK=4 -DTP=2 -DVW=4 -DWG=64"},
+};
+
+size_t gemm_ceil_div(int64_t a, int64_t b)
+{
+    return (size_t)((a + b - 1) / b);
+}
+
 /* The value of -DNAME=v in opts, or def. */
 static long opt_long(const char *opts, const char *name, long def)
 {

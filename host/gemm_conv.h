@@ -23,6 +23,14 @@ typedef struct gemm_tile {
 gemm_tile gemm_conv_tile(const clconv_ctx *ctx, const tuning_row *rows, int nrows,
                          int64_t channels, int64_t tile_rows, int64_t cols);
 
+/* Tuning tables (general, depthwise, flat 1x1) shared by both passes:
+ * NVIDIA, CPU, then the generic default. */
+#define GEMM_TUNING_ROWS 3
+extern const tuning_row gemm_conv_rows[GEMM_TUNING_ROWS];
+extern const tuning_row gemm_depthwise_rows[GEMM_TUNING_ROWS];
+extern const tuning_row gemm_flat_rows[GEMM_TUNING_ROWS];
+size_t gemm_ceil_div(int64_t a, int64_t b);
+
 /* A 1x1, stride-1, unpadded layer is a plain GEMM over the flattened
  * image (gemm_flat: no rows, no edges but the last columns). */
 int gemm_conv_is_flat(const layer *L);
