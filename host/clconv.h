@@ -266,9 +266,11 @@ typedef enum clconv_log_level {
     CLCONV_LOG_DEBUG = 3
 } clconv_log_level;
 
-/* Called on the thread that made the call, with the context locked: it
- * must not call the library on the same context.  msg is valid only
- * during the call and may hold several lines (a build log). */
+/* Called on the thread that made the call: failures with the context
+ * locked, call lines just before the call takes the lock.  It must not
+ * call the library on the same context, and must be thread-safe when the
+ * context is shared.  msg is valid only during the call and may hold
+ * several lines (a build log). */
 typedef void (*clconv_log_fn)(void *user, int level, const char *msg);
 
 /* Install (fn != NULL) or remove (NULL) the callback.  Set it, and the

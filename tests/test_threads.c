@@ -271,6 +271,10 @@ static void run_workers(clconv_ctx *shared, uint64_t seed)
     }
 }
 
+/* Criterion runs each test in a fresh process, so these clconv_create
+ * calls are also the process's first OpenCL calls: without the library's
+ * lock around device selection they race inside PoCL's device set-up
+ * (CLCONV_NO_DEVICE, or a crash). */
 Test(threads, own_context_each, .timeout = THREAD_TEST_TIMEOUT)
 {
     run_workers(NULL, 1);
