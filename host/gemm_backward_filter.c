@@ -144,19 +144,28 @@ static void plan_chunk(const clconv_devinfo *info, const layer *L, bf_plan *p)
     p->local_bytes = (size_t)(p->cr * p->ql * p->bm) * sizeof(float);
 }
 
-/* Enough splits of the N*P output rows to give every compute unit wpcu
- * work-groups, but none shorter than mint reduction elements. */
-static void plan_splits(const clconv_devinfo *info, const layer *L, bf_plan *p)
+/* Split the N*P reduction rows so the device has per_cu work units per
+ * compute unit (each split already has `units` of them), keeping at least
+ * mint reduction elements per split. */
+static void split_rows(const clconv_devinfo *info, const layer *L, bf_plan *p, int64_t per_cu,
+                       int64_t units)
 {
     const int64_t rows = L->n * L->p;
-    const int64_t base = L->g * p->kblocks * p->cblocks;
-    const int64_t target = (int64_t)(info->compute_units ? info->compute_units : 1) * p->t.wpcu;
-    int64_t splits = cdiv(target, base);
+    const int64_t target = (int64_t)(info->compute_units ? info->compute_units : 1) * per_cu;
+    int64_t splits = cdiv(target, units);
     splits = min64(splits, max64(1, rows * L->q / max64(1, p->t.mint)));
     splits = max64(1, min64(splits, rows));
     p->rps = cdiv(rows, splits);
     p->splits = cdiv(rows, p->rps);
     p->direct = p->splits == 1;
+}
+
+/* Enough splits of the N*P output rows to give every compute unit wpcu
+ * work-groups, but none shorter than mint reduction elements. */
+static void plan_splits(const clconv_devinfo *info, const layer *L, bf_plan *p)
+{
+    const int64_t base = L->g * p->kblocks * p->cblocks;
+    split_rows(info, L, p, p->t.wpcu, base);
     const int64_t chunks = cdiv(p->rps, p->cr) * cdiv(L->q, p->ql);
     p->ws_floats = 0;
     if (!p->direct || chunks > 1)
@@ -177,14 +186,8 @@ static void plan_splits(const clconv_devinfo *info, const layer *L, bf_plan *p)
  * ran about as fast either way; Kg = 16 twice as fast in the main kernel.) */
 static void plan_dot(const clconv_devinfo *info, const layer *L, bf_plan *p)
 {
-    const int64_t rows = L->n * L->p, elems = (int64_t)L->w_elems;
-    const int64_t target = (int64_t)(info->compute_units ? info->compute_units : 1) * p->t.dotwi;
-    int64_t splits = cdiv(target, elems);
-    splits = min64(splits, max64(1, rows * L->q / max64(1, p->t.mint)));
-    splits = max64(1, min64(splits, rows));
-    p->rps = cdiv(rows, splits);
-    p->splits = cdiv(rows, p->rps);
-    p->direct = p->splits == 1;
+    const int64_t elems = (int64_t)L->w_elems;
+    split_rows(info, L, p, p->t.dotwi, elems);
     p->ws_floats = p->direct ? 0 : floats(p->splits, elems, 1);
 }
 
