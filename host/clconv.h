@@ -14,7 +14,18 @@
  *     does) and never keeps them past the call;
  *   - device calls enqueue on the context's command queue (which must be
  *     in-order) and return without waiting; pass a cl_event* to get an event
- *     for the last command enqueued, or NULL.
+ *     for the last command enqueued, or NULL; after a failed call *event
+ *     is NULL;
+ *   - every call runs out of place: an output may not share a byte with any
+ *     other tensor of the call (same cl_mem at overlapping offsets,
+ *     overlapping sub-buffers of one parent, CL_MEM_USE_HOST_PTR buffers
+ *     over the same host memory) - CLCONV_BAD_BUFFER naming the two; inputs
+ *     may share memory with each other;
+ *   - access flags are honoured: an output must not be CL_MEM_READ_ONLY,
+ *     an input (or an output the call accumulates into) not
+ *     CL_MEM_WRITE_ONLY - CLCONV_BAD_BUFFER;
+ *   - every refusal happens before anything is enqueued, so a refused call
+ *     writes nothing and the context stays usable.
  *
  * Layouts: tensors are dense fp32 NCHW, filters K x (C/groups) x R x S.
  */
@@ -75,7 +86,8 @@ CLCONV_API const char *clconv_version_string(void);
     X(OUT_OF_HOST_MEMORY, "a host allocation failed")                         \
     X(OUT_OF_DEVICE_MEMORY, "a device allocation failed")                     \
     X(OUT_OF_RESOURCES, "the device ran out of resources")                    \
-    X(OPENCL_ERROR, "an OpenCL call failed (see clconv_last_cl_error)")
+    X(OPENCL_ERROR, "an OpenCL call failed (see clconv_last_cl_error)")     \
+    X(BAD_PASS, "unknown pass (not forward, backward-data or backward-filter)")
 
 typedef enum clconv_status {
 #define CLCONV_STATUS_ENUM_(name, msg) CLCONV_##name,
@@ -140,7 +152,26 @@ typedef struct clconv_desc {
 /* Fill a descriptor: stride 1, padding 0, dilation 1, one group. */
 CLCONV_API void clconv_desc_init(clconv_desc *d, int64_t n, int64_t c, int64_t h, int64_t w,
                                  int64_t k, int64_t r, int64_t s);
-/* Check every field; the first problem found is the status. */
+/* Check every field; the first problem found is the status, in this order:
+ *   1. NULL_ARGUMENT   d is NULL;
+ *   2. BAD_SIZE        n, c, h, w, k, r or s < 1;
+ *   3. BAD_STRIDE      a stride < 1;
+ *   4. BAD_PADDING     a padding < 0;
+ *   5. BAD_DILATION    a dilation < 1;
+ *   6. BAD_GROUPS      groups < 1, or groups does not divide both c and k;
+ *   7. rows, then columns: TOO_LARGE if the input size or the filter size
+ *      is >= 2^62, the padding >= 2^60, the dilation >= 2^62 or
+ *      (filter - 1) * dilation >= 2^62; else EMPTY_OUTPUT if the dilated
+ *      filter (filter - 1) * dilation + 1 is longer than input + 2 * padding;
+ *   8. TOO_LARGE       if any of these element counts exceeds INT64_MAX / 4
+ *      (so that its size in bytes fits in int64): x = N*C*H*W,
+ *      w = K*(C/g)*R*S, y = N*K*P*Q, the upsampled+padded dy
+ *      N*K*(H+(R-1)*dil_h)*(W+(S-1)*dil_w), the dilated dy
+ *      N*K*((P-1)*stride_h+1)*((Q-1)*stride_w+1), and (C/g)*R*S*y.
+ * Any stride >= 1 is accepted: a stride longer than the room the filter has
+ * (input + 2*padding - dilated filter) gives one output position, computed
+ * exactly as with the smallest such stride, so no field combination that
+ * passes can overflow 64-bit arithmetic in any pass or algorithm. */
 CLCONV_API clconv_status clconv_desc_check(const clconv_desc *d);
 /* Output rows P and columns Q (after checking the descriptor). */
 CLCONV_API clconv_status clconv_output_size(const clconv_desc *d, int64_t *p, int64_t *q);
@@ -171,6 +202,8 @@ typedef enum clconv_pass {
     CLCONV_PASS_BACKWARD_FILTER,
     CLCONV_PASS_COUNT_
 } clconv_pass;
+/* NULL_ARGUMENT for a NULL ctx, d or bytes; BAD_PASS for a pass outside
+ * the enum; then the descriptor's status; then BAD_ALGORITHM. */
 CLCONV_API clconv_status clconv_workspace_size(const clconv_ctx *ctx, const clconv_desc *d,
                                                clconv_pass pass, clconv_algo algo,
                                                size_t *bytes);

@@ -99,6 +99,7 @@ static clconv_status create_with(const char *selector, clconv_ctx **out)
     TRY(select_locked(selector, &plat, &dev));
     clconv_ctx *ctx;
     TRY(ctx_new(&ctx));
+    clRetainDevice(dev); /* a no-op for a root device; clconv_free releases it */
     ctx->device = dev;
     devinfo_read(plat, dev, &ctx->info);
     ctx_name(ctx);
@@ -157,6 +158,7 @@ clconv_status clconv_create_from(cl_context context, cl_device_id device, cl_com
     TRY(ctx_new(&ctx));
     clRetainContext(context);
     clRetainCommandQueue(queue);
+    clRetainDevice(device); /* a sub-device must outlive the caller's handle */
     ctx->context = context;
     ctx->device = device;
     ctx->queue = queue;
@@ -179,6 +181,8 @@ void clconv_free(clconv_ctx *ctx)
         clReleaseCommandQueue(ctx->queue);
     if (ctx->context)
         clReleaseContext(ctx->context);
+    if (ctx->device)
+        clReleaseDevice(ctx->device);
     free(ctx->build_log);
     free(ctx->cache_dir);
     pthread_mutex_destroy(&ctx->lock);

@@ -37,9 +37,15 @@ static clconv_status prod4(int64_t a, int64_t b, int64_t c, int64_t d, size_t *o
 }
 
 /* One spatial dimension: the extent of the dilated filter and the output
- * length, computed so that no intermediate can overflow. */
+ * length, computed so that no intermediate can overflow.  *st_eff is the
+ * stride the kernels see: a stride larger than room + 1 (the room the
+ * filter has to move in) leaves one output position, whose taps do not
+ * depend on the stride, so room + 1 is equivalent to it; every stride the
+ * kernels see is then at most the padded input extent, and products such
+ * as p*stride, (P-1)*stride + 1 or ceil(H/stride) cannot overflow however
+ * large the caller's stride is. */
 static clconv_status out_len(int64_t in, int64_t k, int64_t st, int64_t pad, int64_t dil,
-                             int64_t *out)
+                             int64_t *out, int64_t *st_eff)
 {
     /* (k-1)*dil + 1 <= in + 2*pad; each operand < 2^62 keeps sums exact */
     const int64_t lim = INT64_C(1) << 62;
@@ -52,6 +58,7 @@ static clconv_status out_len(int64_t in, int64_t k, int64_t st, int64_t pad, int
     if (room < 0)
         return CLCONV_EMPTY_OUTPUT;
     *out = room / st + 1;
+    *st_eff = st > room ? room + 1 : st;
     return CLCONV_OK;
 }
 
@@ -80,8 +87,8 @@ clconv_status layer_from_desc(const clconv_desc *d, layer *L)
                .dh = d->dilation_h, .dw = d->dilation_w, .g = d->groups};
     l.cg = l.c / l.g;
     l.kg = l.k / l.g;
-    TRY(out_len(l.h, l.r, l.sh, l.ph, l.dh, &l.p));
-    TRY(out_len(l.w, l.s, l.sw, l.pw, l.dw, &l.q));
+    TRY(out_len(l.h, l.r, d->stride_h, l.ph, l.dh, &l.p, &l.sh));
+    TRY(out_len(l.w, l.s, d->stride_w, l.pw, l.dw, &l.q, &l.sw));
     TRY(prod4(l.n, l.c, l.h, l.w, &l.x_elems));
     TRY(prod4(l.k, l.cg, l.r, l.s, &l.w_elems));
     TRY(prod4(l.n, l.k, l.p, l.q, &l.y_elems));

@@ -123,9 +123,16 @@ uint64_t hash64(const void *data, size_t len);
 /* ---- program binary cache: files (binary_cache.c), programs (program_cache.c) ---- */
 /* The directory the environment selects: none if CLCONV_CACHE is 0/off/no/
  * false, else CLCONV_CACHE_DIR, else $XDG_CACHE_HOME/clconv, else
- * $HOME/.cache/clconv (malloc'd; NULL when off or unknown).  It is created
- * (mkdir -p) only when an entry is first written. */
+ * $HOME/.cache/clconv (malloc'd, whatever its length; NULL when off or
+ * unknown).  Nothing is created or checked until cache_dir_check. */
 char *cache_dir_from_env(void);
+/* Before each build: create the directory if missing (mkdir -p, mode
+ * 0700) and decide whether it may be used.  -1, with the reason in why:
+ * its path leaves no room for entry names, or it is owned by another user
+ * than the effective one and root, or writable by group or others.  0
+ * otherwise, also when it cannot be created (then nothing loads and saving
+ * fails, as with any unwritable directory). */
+int cache_dir_check(const char *dir, char *why, size_t cap);
 
 typedef struct cache_id {
     char *identity;             /* what the binary depends on, as text (malloc'd) */
@@ -136,18 +143,28 @@ clconv_status cache_id_make(const clconv_ctx *ctx, const char *name, const char 
                             const char *options, cache_id *out);
 void cache_id_free(cache_id *id);
 
-typedef enum cache_result { CACHE_MISS = 0, CACHE_HIT, CACHE_BAD } cache_result;
+typedef enum cache_result { CACHE_MISS = 0, CACHE_HIT, CACHE_BAD, CACHE_REFUSED } cache_result;
 /* HIT: *payload (malloc'd) and *len hold the entry's binary.  BAD: the file
- * exists but is truncated, corrupt or another key's. */
+ * exists but is truncated, corrupt or another key's.  REFUSED: what stands
+ * at the entry's name is not read at all, *why says what it is (a symbolic
+ * link, a directory, a FIFO or other non-regular file, a file over 256 MiB,
+ * or one another user could have written); it never blocks. */
 cache_result cache_entry_load(const char *dir, const cache_id *id, unsigned char **payload,
-                              size_t *len);
+                              size_t *len, const char **why);
 /* Write the entry atomically (temporary file + rename); 0 on success. */
 int cache_entry_store(const char *dir, const cache_id *id, const void *payload, size_t len);
 
+/* Whether the context's cache directory may be used for the next build
+ * (cache_dir_check).  A refused one is logged at CLCONV_LOG_ERROR and the
+ * cache turned off for the context: the call itself still succeeds. */
+int program_cache_ready(clconv_ctx *ctx);
 /* The cached program for id, built for the context's device, or NULL (a
  * miss, a bad entry or a binary the runtime refuses: counted, logged at
- * debug level, never an error). */
+ * debug level, never an error; a REFUSED entry is logged at error level). */
 cl_program program_cache_load(clconv_ctx *ctx, const cache_id *id, const char *options);
+/* The options every clBuildProgram gets for `options` (malloc'd, NULL when
+ * out of memory): they, not `options`, are what cache keys name. */
+char *program_build_options(const char *options);
 void program_cache_store(clconv_ctx *ctx, const cache_id *id, cl_program p);
 
 /* ---- diagnostics (log.c) ---- */
@@ -188,7 +205,10 @@ clconv_status ctx_launch(clconv_ctx *ctx, cl_kernel k, int nargs, const karg *ar
 clconv_status ctx_workspace(clconv_ctx *ctx, size_t bytes, cl_mem *out);
 
 /* ---- descriptors (desc.c) ---- */
-/* Everything a pass needs about a checked layer, as 64-bit counts. */
+/* Everything a pass needs about a checked layer, as 64-bit counts.  sh and
+ * sw are the strides the kernels use: a stride with one output position
+ * is reduced to an equivalent one no larger than the padded input extent
+ * (desc.c), so that no index product can overflow. */
 typedef struct layer {
     int64_t n, c, h, w, k, r, s, p, q;
     int64_t sh, sw, ph, pw, dh, dw, g, cg, kg;
@@ -199,8 +219,22 @@ clconv_status layer_from_desc(const clconv_desc *d, layer *L);
 clconv_status mul_size(size_t a, size_t b, size_t *out);
 
 /* ---- buffer checks (checks.c) ---- */
-/* Buffer holds at least off + elems floats. */
-clconv_status check_buffer(clconv_ctx *ctx, cl_mem m, size_t off, size_t elems, const char *what);
+/* A caller tensor of one call: its buffer, offset and size in floats, its
+ * name in messages, and what the call does to it. */
+enum { TENSOR_READ = 1, TENSOR_WRITE = 2 };
+typedef struct tensor_arg {
+    cl_mem m;
+    size_t off, elems;
+    const char *what;
+    unsigned access;            /* TENSOR_READ | TENSOR_WRITE */
+} tensor_arg;
+/* A valid buffer of the context holding off + elems floats, whose
+ * CL_MEM_FLAGS allow the access. */
+clconv_status check_buffer(clconv_ctx *ctx, const tensor_arg *t);
+/* check_buffer on each, then no written tensor overlaps any other (same
+ * buffer, sub-buffers of one parent, or host-pointer buffers over the
+ * same host memory): BAD_BUFFER naming the two. */
+clconv_status check_tensors(clconv_ctx *ctx, const tensor_arg *t, int n);
 
 /* ---- algorithms: one file each ---- */
 typedef struct pass_args {

@@ -40,7 +40,7 @@ static clconv_status check_layer(clconv_ctx *ctx, const clconv_desc *d, layer *L
 
 typedef struct buf {
     cl_mem m;
-    size_t off, elems;
+    size_t off;
     const char *what;
 } buf;
 
@@ -58,12 +58,11 @@ static clconv_status pass_locked(clconv_ctx *ctx, const clconv_desc *d, clconv_a
     /* element counts are known only now that the layer is checked */
     const size_t xe = L.x_elems, we = L.w_elems, ye = L.y_elems;
     const size_t counts[CLCONV_PASS_COUNT_][3] = {{xe, we, ye}, {ye, we, xe}, {xe, ye, we}};
-    a.elems = counts[pass][0];
-    b.elems = counts[pass][1];
-    out.elems = counts[pass][2];
-    TRY(check_buffer(ctx, a.m, a.off, a.elems, a.what));
-    TRY(check_buffer(ctx, b.m, b.off, b.elems, b.what));
-    TRY(check_buffer(ctx, out.m, out.off, out.elems, out.what));
+    const unsigned out_access = TENSOR_WRITE | (beta ? TENSOR_READ : 0);
+    const tensor_arg t[3] = {{a.m, a.off, counts[pass][0], a.what, TENSOR_READ},
+                             {b.m, b.off, counts[pass][1], b.what, TENSOR_READ},
+                             {out.m, out.off, counts[pass][2], out.what, out_access}};
+    TRY(check_tensors(ctx, t, 3));
     pass_args pa = {&L, a.m, a.off, b.m, b.off, out.m, out.off, beta != 0, event};
     return impl->run[pass](ctx, &pa);
 }
@@ -71,6 +70,8 @@ static clconv_status pass_locked(clconv_ctx *ctx, const clconv_desc *d, clconv_a
 static clconv_status pass_call(clconv_ctx *ctx, const clconv_desc *d, clconv_algo algo,
                                clconv_pass pass, buf a, buf b, buf out, int beta, cl_event *event)
 {
+    if (event)
+        *event = NULL; /* what a failed call leaves; success sets it */
     if (!ctx)
         return CLCONV_NULL_ARGUMENT;
     log_pass(ctx, d, algo, pass, beta); /* CLCONV_LOG: the bench line of this call */
@@ -85,24 +86,24 @@ clconv_status clconv_forward(clconv_ctx *ctx, const clconv_desc *d, clconv_algo 
                              size_t x_off, cl_mem w, size_t w_off, cl_mem y, size_t y_off,
                              cl_event *event)
 {
-    return pass_call(ctx, d, algo, CLCONV_PASS_FORWARD, (buf){x, x_off, 0, "x"},
-                     (buf){w, w_off, 0, "w"}, (buf){y, y_off, 0, "y"}, 0, event);
+    return pass_call(ctx, d, algo, CLCONV_PASS_FORWARD, (buf){x, x_off, "x"},
+                     (buf){w, w_off, "w"}, (buf){y, y_off, "y"}, 0, event);
 }
 
 clconv_status clconv_backward_data(clconv_ctx *ctx, const clconv_desc *d, clconv_algo algo,
                                    cl_mem dy, size_t dy_off, cl_mem w, size_t w_off, cl_mem dx,
                                    size_t dx_off, int accumulate, cl_event *event)
 {
-    return pass_call(ctx, d, algo, CLCONV_PASS_BACKWARD_DATA, (buf){dy, dy_off, 0, "dy"},
-                     (buf){w, w_off, 0, "w"}, (buf){dx, dx_off, 0, "dx"}, accumulate, event);
+    return pass_call(ctx, d, algo, CLCONV_PASS_BACKWARD_DATA, (buf){dy, dy_off, "dy"},
+                     (buf){w, w_off, "w"}, (buf){dx, dx_off, "dx"}, accumulate, event);
 }
 
 clconv_status clconv_backward_filter(clconv_ctx *ctx, const clconv_desc *d, clconv_algo algo,
                                      cl_mem x, size_t x_off, cl_mem dy, size_t dy_off, cl_mem dw,
                                      size_t dw_off, int accumulate, cl_event *event)
 {
-    return pass_call(ctx, d, algo, CLCONV_PASS_BACKWARD_FILTER, (buf){x, x_off, 0, "x"},
-                     (buf){dy, dy_off, 0, "dy"}, (buf){dw, dw_off, 0, "dw"}, accumulate, event);
+    return pass_call(ctx, d, algo, CLCONV_PASS_BACKWARD_FILTER, (buf){x, x_off, "x"},
+                     (buf){dy, dy_off, "dy"}, (buf){dw, dw_off, "dw"}, accumulate, event);
 }
 
 clconv_status clconv_workspace_size(const clconv_ctx *ctx, const clconv_desc *d, clconv_pass pass,
@@ -110,10 +111,10 @@ clconv_status clconv_workspace_size(const clconv_ctx *ctx, const clconv_desc *d,
 {
     if (!ctx || !d || !bytes)
         return CLCONV_NULL_ARGUMENT;
+    if ((unsigned)pass >= CLCONV_PASS_COUNT_)
+        return CLCONV_BAD_PASS;
     layer L;
     TRY(layer_from_desc(d, &L));
-    if ((unsigned)pass >= CLCONV_PASS_COUNT_)
-        return CLCONV_BAD_ALGORITHM;
     const algo_impl *impl;
     TRY(pick_algo(algo, pass, &impl));
     *bytes = 0;

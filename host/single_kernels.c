@@ -8,9 +8,16 @@ typedef clconv_status (*body_fn)(clconv_ctx *ctx, const layer *L, cl_mem in, siz
 
 typedef size_t (*elems_fn)(const layer *L);
 
-static clconv_status call_locked(clconv_ctx *ctx, const clconv_desc *d, body_fn body,
-                                 elems_fn in_elems, elems_fn out_elems, cl_mem in, size_t in_off,
-                                 cl_mem out, size_t out_off, int beta, cl_event *event)
+/* What a call does: its kernel, and its two tensors' sizes and names. */
+typedef struct single_op {
+    body_fn body;
+    elems_fn in_elems, out_elems;
+    const char *in_name, *out_name;
+} single_op;
+
+static clconv_status call_locked(clconv_ctx *ctx, const clconv_desc *d, const single_op *op,
+                                 cl_mem in, size_t in_off, cl_mem out, size_t out_off, int beta,
+                                 cl_event *event)
 {
     if (!d)
         return ctx_fail(ctx, CLCONV_NULL_ARGUMENT, CL_SUCCESS, "descriptor is NULL");
@@ -18,20 +25,23 @@ static clconv_status call_locked(clconv_ctx *ctx, const clconv_desc *d, body_fn 
     clconv_status st = layer_from_desc(d, &L);
     if (st != CLCONV_OK)
         return ctx_fail(ctx, st, CL_SUCCESS, "invalid descriptor: %s", clconv_status_string(st));
-    TRY(check_buffer(ctx, in, in_off, in_elems(&L), "input"));
-    TRY(check_buffer(ctx, out, out_off, out_elems(&L), "output"));
-    return body(ctx, &L, in, in_off, out, out_off, beta, event);
+    const tensor_arg t[2] = {
+        {in, in_off, op->in_elems(&L), op->in_name, TENSOR_READ},
+        {out, out_off, op->out_elems(&L), op->out_name, TENSOR_WRITE | (beta ? TENSOR_READ : 0)}};
+    TRY(check_tensors(ctx, t, 2));
+    return op->body(ctx, &L, in, in_off, out, out_off, beta, event);
 }
 
-static clconv_status call(clconv_ctx *ctx, const clconv_desc *d, body_fn body, elems_fn ie,
-                          elems_fn oe, cl_mem in, size_t in_off, cl_mem out, size_t out_off,
-                          int beta, cl_event *event)
+static clconv_status call(clconv_ctx *ctx, const clconv_desc *d, const single_op *op, cl_mem in,
+                          size_t in_off, cl_mem out, size_t out_off, int beta, cl_event *event)
 {
+    if (event)
+        *event = NULL; /* what a failed call leaves; success sets it */
     if (!ctx)
         return CLCONV_NULL_ARGUMENT;
     pthread_mutex_lock(&ctx->lock);
     ctx_clear_error(ctx);
-    clconv_status st = call_locked(ctx, d, body, ie, oe, in, in_off, out, out_off, beta, event);
+    clconv_status st = call_locked(ctx, d, op, in, in_off, out, out_off, beta, event);
     pthread_mutex_unlock(&ctx->lock);
     return st;
 }
@@ -80,19 +90,22 @@ clconv_status clconv_backward_bias(clconv_ctx *ctx, const clconv_desc *d, cl_mem
                                    cl_event *event)
 {
     log_pass(ctx, d, CLCONV_ALGO_AUTO, CLCONV_PASS_COUNT_, accumulate); /* CLCONV_LOG */
-    return call(ctx, d, bias_body, y_elems, k_elems, dy, dy_off, db, db_off, accumulate, event);
+    static const single_op op = {bias_body, y_elems, k_elems, "dy", "db"};
+    return call(ctx, d, &op, dy, dy_off, db, db_off, accumulate, event);
 }
 
 clconv_status clconv_upsample_pad(clconv_ctx *ctx, const clconv_desc *d, cl_mem dy, size_t dy_off,
                                   cl_mem out, size_t out_off, cl_event *event)
 {
     log_primitive(ctx, "clconv_upsample_pad", d); /* CLCONV_LOG */
-    return call(ctx, d, upsample_body, y_elems, upsampled_elems, dy, dy_off, out, out_off, 0, event);
+    static const single_op op = {upsample_body, y_elems, upsampled_elems, "dy", "out"};
+    return call(ctx, d, &op, dy, dy_off, out, out_off, 0, event);
 }
 
 clconv_status clconv_flip_filter(clconv_ctx *ctx, const clconv_desc *d, cl_mem w, size_t w_off,
                                  cl_mem wf, size_t wf_off, cl_event *event)
 {
     log_primitive(ctx, "clconv_flip_filter", d); /* CLCONV_LOG */
-    return call(ctx, d, flip_body, w_elems, w_elems, w, w_off, wf, wf_off, 0, event);
+    static const single_op op = {flip_body, w_elems, w_elems, "w", "wf"};
+    return call(ctx, d, &op, w, w_off, wf, wf_off, 0, event);
 }
