@@ -81,4 +81,13 @@ static clconv_status workspace(const clconv_ctx *ctx, const layer *L, clconv_pas
     return CLCONV_OK;
 }
 
-const algo_impl algo_explicit = {{fwd, bwd_data, bwd_filter}, workspace};
+/* EXPLICIT materialises the upsampled dy (and the flipped filter). */
+static clconv_status supports(const clconv_ctx *ctx, clconv_pass pass, const pass_args *a,
+                              char *why, size_t cap)
+{
+    size_t bytes = 0;
+    workspace(ctx, a->L, pass, &bytes);
+    return workspace_fits(&ctx->info, bytes, why, cap);
+}
+
+const algo_impl algo_explicit = {"explicit", {fwd, bwd_data, bwd_filter}, workspace, supports};

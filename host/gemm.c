@@ -21,4 +21,13 @@ static clconv_status workspace(const clconv_ctx *ctx, const layer *L, clconv_pas
     return CLCONV_OK;
 }
 
-const algo_impl algo_gemm = {{gemm_forward, gemm_backward_data, gemm_backward_filter}, workspace};
+static clconv_status supports(const clconv_ctx *ctx, clconv_pass pass, const pass_args *a,
+                              char *why, size_t cap)
+{
+    if (pass == CLCONV_PASS_BACKWARD_FILTER)
+        return gemm_backward_filter_supports(ctx, a, why, cap);
+    return gemm_conv_supports(ctx, a, why, cap);
+}
+
+const algo_impl algo_gemm = {"gemm", {gemm_forward, gemm_backward_data, gemm_backward_filter},
+                             workspace, supports};

@@ -230,8 +230,10 @@ size_t gemm_backward_filter_workspace(const clconv_ctx *ctx, const layer *L)
     return p.ws_floats > SIZE_MAX / sizeof(float) ? SIZE_MAX : p.ws_floats * sizeof(float);
 }
 
-/* The device must address every element the kernels touch. */
-static clconv_status check_reach(clconv_ctx *ctx, const pass_args *a, const bf_plan *p)
+/* The device must address every element the kernels touch, and hold
+ * their local memory and the split reduction's workspace. */
+static clconv_status plan_fits(const clconv_ctx *ctx, const pass_args *a, const bf_plan *p,
+                               char *why, size_t cap)
 {
     const layer *L = a->L;
     const unsigned bits = ctx->info.address_bits;
@@ -239,15 +241,27 @@ static clconv_status check_reach(clconv_ctx *ctx, const pass_args *a, const bf_p
     const uint64_t ends[] = {(uint64_t)(a->a_off + L->x_elems), (uint64_t)(a->b_off + L->y_elems),
                              (uint64_t)(a->out_off + L->w_elems), (uint64_t)p->ws_floats};
     for (int i = 0; i < 4; i++)
-        if (ends[i] > lim / sizeof(float))
-            return ctx_fail(ctx, CLCONV_DEVICE_LIMIT, CL_SUCCESS,
-                            "GEMM backward-filter: %llu floats exceed the device's %u-bit addresses",
-                            (unsigned long long)ends[i], bits);
-    if (p->local_bytes > ctx->info.local_mem)
-        return ctx_fail(ctx, CLCONV_DEVICE_LIMIT, CL_SUCCESS,
-                        "GEMM backward-filter: needs %zu bytes of local memory, device has %llu",
-                        p->local_bytes, (unsigned long long)ctx->info.local_mem);
-    return CLCONV_OK;
+        if (ends[i] > lim / sizeof(float)) {
+            snprintf(why, cap, "GEMM backward-filter: %llu floats exceed the device's %u-bit addresses",
+                     (unsigned long long)ends[i], bits);
+            return CLCONV_DEVICE_LIMIT;
+        }
+    if (p->local_bytes > ctx->info.local_mem) {
+        snprintf(why, cap, "GEMM backward-filter: needs %zu bytes of local memory, device has %llu",
+                 p->local_bytes, (unsigned long long)ctx->info.local_mem);
+        return CLCONV_DEVICE_LIMIT;
+    }
+    const size_t bytes = p->ws_floats > SIZE_MAX / sizeof(float) ? SIZE_MAX
+                                                                 : p->ws_floats * sizeof(float);
+    return p->ws_floats ? workspace_fits(&ctx->info, bytes, why, cap) : CLCONV_OK;
+}
+
+clconv_status gemm_backward_filter_supports(const clconv_ctx *ctx, const pass_args *a, char *why,
+                                            size_t cap)
+{
+    bf_plan p;
+    plan_layer(&ctx->info, a->L, &p);
+    return plan_fits(ctx, a, &p, why, cap);
 }
 
 static clconv_status get_kernel(clconv_ctx *ctx, const bf_plan *p, const char *name,
@@ -330,7 +344,7 @@ clconv_status gemm_backward_filter(clconv_ctx *ctx, const pass_args *a)
 {
     bf_plan p;
     plan_layer(&ctx->info, a->L, &p);
-    TRY(check_reach(ctx, a, &p));
+    /* gemm_backward_filter_supports has been asked (passes.c) */
     cl_mem ws;
     TRY(ctx_workspace(ctx, p.ws_floats * sizeof(float), &ws));
     /* build both kernels before enqueueing anything: a failed build must

@@ -94,7 +94,7 @@ static int needs_long(const layer *L, size_t items)
 }
 
 /* A device with 32-bit addresses cannot reach past 4 GiB of a buffer. */
-static clconv_status check_reach(clconv_ctx *ctx, const pass_args *a)
+clconv_status gemm_conv_supports(const clconv_ctx *ctx, const pass_args *a, char *why, size_t cap)
 {
     if (ctx->info.address_bits >= 64)
         return CLCONV_OK;
@@ -102,11 +102,13 @@ static clconv_status check_reach(clconv_ctx *ctx, const pass_args *a)
     const size_t ends[] = {a->a_off + L->x_elems, a->a_off + L->y_elems, a->b_off + L->w_elems,
                            a->out_off + L->x_elems, a->out_off + L->y_elems};
     for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++)
-        if (ends[i] > ((size_t)1 << 30) - 16) /* 4 GiB of floats, less a vector */
-            return ctx_fail(ctx, CLCONV_DEVICE_LIMIT, CL_SUCCESS,
-                            "the device has %u-bit addresses: it cannot index a tensor "
-                            "reaching past 4 GiB",
-                            (unsigned)ctx->info.address_bits);
+        if (ends[i] > ((size_t)1 << 30) - 16) { /* 4 GiB of floats, less a vector */
+            snprintf(why, cap,
+                     "the device has %u-bit addresses: it cannot index a tensor reaching past "
+                     "4 GiB",
+                     (unsigned)ctx->info.address_bits);
+            return CLCONV_DEVICE_LIMIT;
+        }
     return CLCONV_OK;
 }
 
@@ -114,7 +116,7 @@ clconv_status gemm_conv_launch(clconv_ctx *ctx, const pass_args *a, const char *
                                const gemm_tile *t, size_t items, const cl_long *sizes,
                                int nsizes)
 {
-    TRY(check_reach(ctx, a));
+    /* gemm_conv_supports has been asked (passes.c) */
     /* one kernel per program: PoCL compiles all of a program's kernels */
     const int one = !strcmp(kernel, "gemm_fwd") ? 1 : !strcmp(kernel, "gemm_bwd_data") ? 2 : 3;
     char opts[160];

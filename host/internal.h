@@ -246,15 +246,34 @@ typedef struct pass_args {
     cl_event *event;
 } pass_args;
 
+/* One implementation of the passes (oneDNN's implementation lists):
+ * whether it can run a call on this device, and why not, is asked before
+ * anything is enqueued; AUTO walks passes.c's list and falls through a
+ * refusal to the next implementation. */
 typedef struct algo_impl {
+    const char *name;           /* as clconv_algo_name() */
     /* NULL where the algorithm does not implement the pass */
     clconv_status (*run[CLCONV_PASS_COUNT_])(clconv_ctx *ctx, const pass_args *a);
     /* scratch bytes a pass needs (NULL = none); may depend on the device */
     clconv_status (*workspace)(const clconv_ctx *ctx, const layer *L, clconv_pass pass,
                                size_t *bytes);
+    /* CLCONV_OK if run[pass] can run a on this device; else the status a
+     * request for this algorithm gets (DEVICE_LIMIT: an address range,
+     * local memory or scratch the device lacks), with the reason written
+     * to why.  NULL: every call of an implemented pass. */
+    clconv_status (*supports)(const clconv_ctx *ctx, clconv_pass pass, const pass_args *a,
+                              char *why, size_t cap);
 } algo_impl;
 
 extern const algo_impl algo_explicit, algo_direct, algo_gemm;
+
+/* DEVICE_LIMIT (why says which limit) when `bytes` of scratch exceed the
+ * device's largest allocation or its global memory (launch.c). */
+clconv_status workspace_fits(const clconv_devinfo *info, size_t bytes, char *why, size_t cap);
+/* The GEMM passes' supports (gemm_conv.c, gemm_backward_filter.c). */
+clconv_status gemm_conv_supports(const clconv_ctx *ctx, const pass_args *a, char *why, size_t cap);
+clconv_status gemm_backward_filter_supports(const clconv_ctx *ctx, const pass_args *a, char *why,
+                                            size_t cap);
 
 /* The GEMM algorithm's passes (gemm_*.c); gemm.c puts them in its table. */
 clconv_status gemm_forward(clconv_ctx *ctx, const pass_args *a);

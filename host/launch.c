@@ -1,4 +1,5 @@
 /* Enqueueing kernels and keeping the context's scratch buffer. */
+#include <stdio.h>
 #include "internal.h"
 
 /* A fixed work-group size when the caller has none: left to the runtime,
@@ -32,19 +33,30 @@ clconv_status ctx_launch(clconv_ctx *ctx, cl_kernel k, int nargs, const karg *ar
     return CLCONV_OK;
 }
 
+clconv_status workspace_fits(const clconv_devinfo *info, size_t bytes, char *why, size_t cap)
+{
+    if (bytes > info->max_alloc) {
+        snprintf(why, cap, "workspace of %zu bytes exceeds the device's largest allocation (%llu)",
+                 bytes, (unsigned long long)info->max_alloc);
+        return CLCONV_DEVICE_LIMIT;
+    }
+    /* a device may report an allocation limit above its memory (0: unknown) */
+    if (info->global_mem && bytes > info->global_mem) {
+        snprintf(why, cap, "workspace of %zu bytes exceeds the device's global memory (%llu)",
+                 bytes, (unsigned long long)info->global_mem);
+        return CLCONV_DEVICE_LIMIT;
+    }
+    return CLCONV_OK;
+}
+
 clconv_status ctx_workspace(clconv_ctx *ctx, size_t bytes, cl_mem *out)
 {
     if (bytes == 0)
         bytes = sizeof(float);
-    if (bytes > ctx->info.max_alloc)
-        return ctx_fail(ctx, CLCONV_DEVICE_LIMIT, CL_SUCCESS,
-                        "workspace of %zu bytes exceeds the device's largest allocation (%llu)",
-                        bytes, (unsigned long long)ctx->info.max_alloc);
-    /* a device may report an allocation limit above its memory (0: unknown) */
-    if (ctx->info.global_mem && bytes > ctx->info.global_mem)
-        return ctx_fail(ctx, CLCONV_DEVICE_LIMIT, CL_SUCCESS,
-                        "workspace of %zu bytes exceeds the device's global memory (%llu)",
-                        bytes, (unsigned long long)ctx->info.global_mem);
+    char why[256];
+    clconv_status st = workspace_fits(&ctx->info, bytes, why, sizeof why);
+    if (st != CLCONV_OK)
+        return ctx_fail(ctx, st, CL_SUCCESS, "%s", why);
     if (ctx->workspace && ctx->workspace_bytes >= bytes) {
         *out = ctx->workspace;
         return CLCONV_OK;

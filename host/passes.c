@@ -1,6 +1,7 @@
 /* The public device-buffer calls: check everything, then dispatch to an
  * algorithm.  Nothing is enqueued until every check has passed, so a bad
  * call writes nothing and leaves the context as it was. */
+#include <stdio.h>
 #include "internal.h"
 
 static const algo_impl *const impls[CLCONV_ALGO_COUNT_] = {
@@ -9,23 +10,63 @@ static const algo_impl *const impls[CLCONV_ALGO_COUNT_] = {
     [CLCONV_ALGO_GEMM] = &algo_gemm,
 };
 
-/* AUTO takes the fastest algorithm that implements the pass. */
-static clconv_status pick_algo(clconv_algo algo, clconv_pass pass, const algo_impl **out)
+/* AUTO's implementation list, fastest first: the first that implements
+ * the pass and supports the call runs it. */
+static const algo_impl *const auto_list[] = {&algo_gemm, &algo_direct, &algo_explicit};
+#define AUTO_LIST_LEN (sizeof auto_list / sizeof auto_list[0])
+
+static const char *const pass_names[CLCONV_PASS_COUNT_] = {"forward", "backward-data",
+                                                           "backward-filter"};
+
+/* BAD_ALGORITHM for a value outside the enum, or a named algorithm
+ * without the pass. */
+static clconv_status check_algo(clconv_algo algo, clconv_pass pass)
 {
     if ((unsigned)algo >= CLCONV_ALGO_COUNT_)
         return CLCONV_BAD_ALGORITHM;
-    if (algo == CLCONV_ALGO_AUTO) {
-        const clconv_algo order[] = {CLCONV_ALGO_GEMM, CLCONV_ALGO_DIRECT};
-        for (int i = 0; i < 2; i++)
-            if (impls[order[i]]->run[pass]) {
-                *out = impls[order[i]];
-                return CLCONV_OK;
-            }
-    }
-    if (!impls[algo] || !impls[algo]->run[pass])
+    if (algo != CLCONV_ALGO_AUTO && !impls[algo]->run[pass])
         return CLCONV_BAD_ALGORITHM;
-    *out = impls[algo];
     return CLCONV_OK;
+}
+
+static clconv_status impl_supports(const clconv_ctx *ctx, const algo_impl *impl,
+                                   clconv_pass pass, const pass_args *a, char *why, size_t cap)
+{
+    if (!impl->run[pass]) {
+        snprintf(why, cap, "%s does not implement %s", impl->name, pass_names[pass]);
+        return CLCONV_BAD_ALGORITHM;
+    }
+    return impl->supports ? impl->supports(ctx, pass, a, why, cap) : CLCONV_OK;
+}
+
+/* The implementation that runs the call (algo already checked).  A named
+ * algorithm that cannot run it is the call's status; AUTO logs each
+ * refusal (CLCONV_LOG=1) and takes the next, failing only when none can.
+ * ctx is NULL for queries, which record and log nothing. */
+static clconv_status pick_impl(clconv_ctx *ctx, const clconv_ctx *dev, clconv_algo algo,
+                               clconv_pass pass, const pass_args *a, const algo_impl **out)
+{
+    char why[256] = "";
+    if (algo != CLCONV_ALGO_AUTO) {
+        *out = impls[algo];
+        clconv_status st = impl_supports(dev, *out, pass, a, why, sizeof why);
+        return st == CLCONV_OK ? st : ctx_fail(ctx, st, CL_SUCCESS, "%s", why);
+    }
+    clconv_status first = CLCONV_BAD_ALGORITHM;
+    for (size_t i = 0; i < AUTO_LIST_LEN; i++) {
+        clconv_status st = impl_supports(dev, auto_list[i], pass, a, why, sizeof why);
+        if (st == CLCONV_OK) {
+            *out = auto_list[i];
+            return CLCONV_OK;
+        }
+        if (first == CLCONV_BAD_ALGORITHM)
+            first = st;
+        if (ctx && auto_list[i]->run[pass])
+            log_msg(ctx, CLCONV_LOG_CALL, "auto: %s cannot run this %s: %s", auto_list[i]->name,
+                    pass_names[pass], why);
+    }
+    return ctx_fail(ctx, first, CL_SUCCESS, "no algorithm can run this %s; the last said: %s",
+                    pass_names[pass], why);
 }
 
 static clconv_status check_layer(clconv_ctx *ctx, const clconv_desc *d, layer *L)
@@ -51,10 +92,9 @@ static clconv_status pass_locked(clconv_ctx *ctx, const clconv_desc *d, clconv_a
 {
     layer L;
     TRY(check_layer(ctx, d, &L));
-    const algo_impl *impl;
-    if (pick_algo(algo, pass, &impl) != CLCONV_OK)
+    if (check_algo(algo, pass) != CLCONV_OK)
         return ctx_fail(ctx, CLCONV_BAD_ALGORITHM, CL_SUCCESS,
-                        "algorithm %d does not implement this pass", (int)algo);
+                        "algorithm %d does not implement %s", (int)algo, pass_names[pass]);
     /* element counts are known only now that the layer is checked */
     const size_t xe = L.x_elems, we = L.w_elems, ye = L.y_elems;
     const size_t counts[CLCONV_PASS_COUNT_][3] = {{xe, we, ye}, {ye, we, xe}, {xe, ye, we}};
@@ -64,6 +104,8 @@ static clconv_status pass_locked(clconv_ctx *ctx, const clconv_desc *d, clconv_a
                              {out.m, out.off, counts[pass][2], out.what, out_access}};
     TRY(check_tensors(ctx, t, 3));
     pass_args pa = {&L, a.m, a.off, b.m, b.off, out.m, out.off, beta != 0, event};
+    const algo_impl *impl;
+    TRY(pick_impl(ctx, ctx, algo, pass, &pa, &impl));
     return impl->run[pass](ctx, &pa);
 }
 
@@ -115,8 +157,13 @@ clconv_status clconv_workspace_size(const clconv_ctx *ctx, const clconv_desc *d,
         return CLCONV_BAD_PASS;
     layer L;
     TRY(layer_from_desc(d, &L));
-    const algo_impl *impl;
-    TRY(pick_algo(algo, pass, &impl));
+    TRY(check_algo(algo, pass));
+    /* a named algorithm says what it needs even beyond the device's limits
+     * (for planning); AUTO, what the implementation it picks needs */
+    const pass_args pa = {&L, NULL, 0, NULL, 0, NULL, 0, 0, NULL};
+    const algo_impl *impl = impls[algo];
+    if (algo == CLCONV_ALGO_AUTO)
+        TRY(pick_impl(NULL, ctx, algo, pass, &pa, &impl));
     *bytes = 0;
     return impl->workspace ? impl->workspace(ctx, &L, pass, bytes) : CLCONV_OK;
 }
