@@ -68,10 +68,16 @@ static clconv_status ctx_new(clconv_ctx **out)
     return CLCONV_OK;
 }
 
-static void ctx_name(clconv_ctx *ctx)
+/* What the library knows of the device, its display name, and the tuning
+ * row CLCONV_TUNING names (any device may take any row, so that the GPU
+ * rows run on PoCL in tests; an unknown name matches no row). */
+static void ctx_describe(clconv_ctx *ctx, cl_platform_id plat)
 {
+    devinfo_read(plat, ctx->device, &ctx->info);
     snprintf(ctx->display_name, sizeof ctx->display_name, "%s / %s", ctx->info.platform,
              ctx->info.name);
+    const char *tuning = getenv("CLCONV_TUNING");
+    snprintf(ctx->info.tuning, sizeof ctx->info.tuning, "%s", tuning ? tuning : "");
 }
 
 /* PoCL 3.1 sets its devices up inside the process's first clGetDeviceIDs
@@ -101,8 +107,7 @@ static clconv_status create_with(const char *selector, clconv_ctx **out)
     TRY(ctx_new(&ctx));
     clRetainDevice(dev); /* a no-op for a root device; clconv_free releases it */
     ctx->device = dev;
-    devinfo_read(plat, dev, &ctx->info);
-    ctx_name(ctx);
+    ctx_describe(ctx, plat);
     cl_int err;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)plat, 0};
     ctx->context = clCreateContext(props, 1, &dev, NULL, NULL, &err);
@@ -162,8 +167,7 @@ clconv_status clconv_create_from(cl_context context, cl_device_id device, cl_com
     ctx->context = context;
     ctx->device = device;
     ctx->queue = queue;
-    devinfo_read(NULL, device, &ctx->info);
-    ctx_name(ctx);
+    ctx_describe(ctx, NULL);
     *out = ctx;
     return CLCONV_OK;
 }

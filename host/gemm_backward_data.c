@@ -15,15 +15,15 @@ clconv_status gemm_backward_data(clconv_ctx *ctx, const pass_args *a)
     const layer *L = a->L;
     if (gemm_conv_is_flat(L)) {
         const int64_t hw = L->h * L->w;
-        const gemm_tile t = gemm_conv_tile(ctx, gemm_flat_rows, GEMM_TUNING_ROWS, L->cg, hw, hw);
+        const gemm_tile t = gemm_conv_tile(ctx, gemm_flat_rows, L->cg, hw, hw);
         return gemm_flat_run(ctx, a, &t, L->cg, L->kg, 1, L->cg);
     }
     /* the largest phase: rows and columns of dx that share their taps */
     const int64_t prow = (int64_t)gemm_ceil_div(L->h, L->sh);
     const int64_t pcol = (int64_t)gemm_ceil_div(L->w, L->sw);
     const gemm_tile t =
-        L->cg == 1 ? gemm_conv_tile(ctx, gemm_depthwise_rows, GEMM_TUNING_ROWS, L->cg, prow, pcol)
-                   : gemm_conv_tile(ctx, gemm_conv_rows, GEMM_TUNING_ROWS, L->cg, prow, pcol);
+        L->cg == 1 ? gemm_conv_tile(ctx, gemm_depthwise_rows, L->cg, prow, pcol)
+                   : gemm_conv_tile(ctx, gemm_conv_rows, L->cg, prow, pcol);
     /* phases: min(stride, size) of them per axis */
     const size_t rows = (size_t)min64(L->sh, L->h) * gemm_ceil_div(prow, t.tp);
     const size_t cols = (size_t)min64(L->sw, L->w) * gemm_ceil_div(pcol, t.vw);

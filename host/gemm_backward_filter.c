@@ -10,7 +10,7 @@
 #include <string.h>
 #include "internal.h"
 
-/* The tunables of one device, parsed from its tuning row's -D options. */
+/* The tunables of one device: a row of bf_rows. */
 typedef struct bf_tune {
     int64_t vw, tm, tn, ls;  /* kernel shape: lanes over k, tile, work-group */
     int64_t bmax;            /* most filters k per work-group */
@@ -21,53 +21,30 @@ typedef struct bf_tune {
     int64_t dotwi;           /* dot kernel: work-items per compute unit its splits aim for */
 } bf_tune;
 
-/* First match wins (tuning_pick).  Each row holds every tunable; the
- * .cl's #ifndef defaults equal the generic last row.  What each means:
- * kernels/gemm_bwd_filter.cl, and bf_tune above. */
-static const tuning_row bf_rows[] = {
+typedef struct bf_row {
+    tuning_match match;
+    bf_tune tune;
+} bf_row;
+
+/* First match wins (tuning_pick).  The .cl's #ifndef defaults equal the
+ * generic last row.  What each means: kernels/gemm_bwd_filter.cl, and
+ * bf_tune above ({vw, tm, tn, ls, bmax, cols, chunk, wpcu, mint, dotwi}). */
+static const bf_row bf_rows[] = {
     /* NVIDIA GPUs: UNTUNED (no GPU was available while this was written);
      * scalar lanes, one filter row per work-item across the warp. */
-    {CL_DEVICE_TYPE_GPU, "NVIDIA", 0, 0,
-     "-DBF_VW=1 -DBF_TM=4 -DBF_TN=4 -DBF_LS=64 -DBF_BMAX=64 -DBF_COLS=256 -DBF_CHUNK=32"
-     " -DBF_WPCU=4 -DBF_MINT=256 -DBF_DOTWI=2048"},
+    {{"nvidia", CL_DEVICE_TYPE_GPU, "NVIDIA", 0, 0}, {1, 4, 4, 64, 64, 256, 32, 4, 256, 2048}},
     /* CPUs (PoCL): one work-item per work-group, a 4 x 64 tile in 16
      * float16 registers; measured on a 2-core AVX-512 CPU (chunks of 512
      * beat 128 and 256; BMAX 128 and WPCU 4 or 16 made no difference). */
-    {CL_DEVICE_TYPE_CPU, NULL, 0, 0,
-     "-DBF_VW=16 -DBF_TM=4 -DBF_TN=4 -DBF_LS=1 -DBF_BMAX=64 -DBF_COLS=512 -DBF_CHUNK=512"
-     " -DBF_WPCU=8 -DBF_MINT=512 -DBF_DOTWI=256"},
+    {{"cpu", CL_DEVICE_TYPE_CPU, NULL, 0, 0}, {16, 4, 4, 1, 64, 512, 512, 8, 512, 256}},
     /* anything else: the .cl defaults */
-    {0, NULL, 0, 0,
-     "-DBF_VW=4 -DBF_TM=2 -DBF_TN=4 -DBF_LS=64 -DBF_BMAX=64 -DBF_COLS=256 -DBF_CHUNK=32"
-     " -DBF_WPCU=4 -DBF_MINT=256 -DBF_DOTWI=2048"},
+    {{"generic", 0, NULL, 0, 0}, {4, 2, 4, 64, 64, 256, 32, 4, 256, 2048}},
 };
-#define BF_NROWS ((int)(sizeof bf_rows / sizeof bf_rows[0]))
 
-static int64_t opt_value(const char *opts, const char *name, int64_t dflt)
-{
-    char key[32];
-    snprintf(key, sizeof key, "-D%s=", name);
-    const char *at = strstr(opts, key);
-    return at ? strtoll(at + strlen(key), NULL, 10) : dflt;
-}
-
-/* The device's row, parsed; a key a row lacks takes the generic row's
- * value.  The work-group never exceeds what the device allows. */
+/* The device's row.  The work-group never exceeds what the device allows. */
 static bf_tune bf_tunables(const clconv_devinfo *info)
 {
-    const char *o = tuning_pick(info, bf_rows, BF_NROWS);
-    const char *d = bf_rows[BF_NROWS - 1].options;
-    bf_tune t;
-    t.vw = opt_value(o, "BF_VW", opt_value(d, "BF_VW", 4));
-    t.tm = opt_value(o, "BF_TM", opt_value(d, "BF_TM", 2));
-    t.tn = opt_value(o, "BF_TN", opt_value(d, "BF_TN", 4));
-    t.ls = opt_value(o, "BF_LS", opt_value(d, "BF_LS", 64));
-    t.bmax = opt_value(o, "BF_BMAX", opt_value(d, "BF_BMAX", 64));
-    t.cols = opt_value(o, "BF_COLS", opt_value(d, "BF_COLS", 256));
-    t.chunk = opt_value(o, "BF_CHUNK", opt_value(d, "BF_CHUNK", 32));
-    t.wpcu = opt_value(o, "BF_WPCU", opt_value(d, "BF_WPCU", 4));
-    t.mint = opt_value(o, "BF_MINT", opt_value(d, "BF_MINT", 256));
-    t.dotwi = opt_value(o, "BF_DOTWI", opt_value(d, "BF_DOTWI", 2048));
+    bf_tune t = bf_rows[TUNING_PICK(info, bf_rows)].tune;
     if (info->max_wg && (size_t)t.ls > info->max_wg)
         t.ls = (int64_t)info->max_wg;
     return t;

@@ -5,27 +5,30 @@
 #include <string.h>
 #include "gemm_conv.h"
 
-/* Tile tables shared by forward and backward-data (same kernel family). */
+/* Tile tables shared by forward and backward-data (same kernel family):
+ * {name, device type, vendor, min local memory, min compute units},
+ * {TK, TP, VW, WG, BLK, CT_FAST}.  BLK 32 and the generic rows are the
+ * .cl file's #ifndef defaults. */
 /* NVIDIA rows are untuned (no GPU to measure on): one column per
  * work-item so that a warp's loads are consecutive along q, and the warp
  * shares its filter loads (one channel tile). */
-const tuning_row gemm_conv_rows[GEMM_TUNING_ROWS] = {
-    {CL_DEVICE_TYPE_GPU, "NVIDIA", 0, 0, "-DTK=8 -DTP=2 -DVW=1 -DWG=256"},
-    {CL_DEVICE_TYPE_CPU, NULL, 0, 0, "-DTK=8 -DTP=2 -DVW=16 -DWG=8"},
-    {0, NULL, 0, 0, "-DTK=4 -DTP=2 -DVW=4 -DWG=64"},
+const gemm_tile_row gemm_conv_rows[GEMM_TUNING_ROWS] = {
+    {{"nvidia", CL_DEVICE_TYPE_GPU, "NVIDIA", 0, 0}, {8, 2, 1, 256, 32, 0}},
+    {{"cpu", CL_DEVICE_TYPE_CPU, NULL, 0, 0}, {8, 2, 16, 8, 32, 0}},
+    {{"generic", 0, NULL, 0, 0}, {4, 2, 4, 64, 32, 0}},
 };
 
-const tuning_row gemm_depthwise_rows[GEMM_TUNING_ROWS] = {
-    {CL_DEVICE_TYPE_GPU, "NVIDIA", 0, 0, "-DTK=1 -DTP=4 -DVW=1 -DWG=256"},
-    {CL_DEVICE_TYPE_CPU, NULL, 0, 0, "-DTK=1 -DTP=4 -DVW=16 -DWG=16"},
-    {0, NULL, 0, 0, "-DTK=1 -DTP=4 -DVW=4 -DWG=64"},
+const gemm_tile_row gemm_depthwise_rows[GEMM_TUNING_ROWS] = {
+    {{"nvidia", CL_DEVICE_TYPE_GPU, "NVIDIA", 0, 0}, {1, 4, 1, 256, 32, 0}},
+    {{"cpu", CL_DEVICE_TYPE_CPU, NULL, 0, 0}, {1, 4, 16, 16, 32, 0}},
+    {{"generic", 0, NULL, 0, 0}, {1, 4, 4, 64, 32, 0}},
 };
 
 /* TP = column vectors per work-item here */
-const tuning_row gemm_flat_rows[GEMM_TUNING_ROWS] = {
-    {CL_DEVICE_TYPE_GPU, "NVIDIA", 0, 0, "-DTK=8 -DTP=1 -DVW=1 -DWG=256"},
-    {CL_DEVICE_TYPE_CPU, NULL, 0, 0, "-DTK=8 -DTP=2 -DVW=16 -DWG=8 -DCT_FAST"},
-    {0, NULL, 0, 0, "-DTK=4 -DTP=2 -DVW=4 -DWG=64"},
+const gemm_tile_row gemm_flat_rows[GEMM_TUNING_ROWS] = {
+    {{"nvidia", CL_DEVICE_TYPE_GPU, "NVIDIA", 0, 0}, {8, 1, 1, 256, 32, 0}},
+    {{"cpu", CL_DEVICE_TYPE_CPU, NULL, 0, 0}, {8, 2, 16, 8, 32, 1}},
+    {{"generic", 0, NULL, 0, 0}, {4, 2, 4, 64, 32, 0}},
 };
 
 size_t gemm_ceil_div(int64_t a, int64_t b)
@@ -33,22 +36,11 @@ size_t gemm_ceil_div(int64_t a, int64_t b)
     return (size_t)((a + b - 1) / b);
 }
 
-/* The value of -DNAME=v in opts, or def. */
-static long opt_long(const char *opts, const char *name, long def)
+gemm_tile gemm_conv_tile(const clconv_ctx *ctx, const gemm_tile_row *rows, int64_t channels,
+                         int64_t tile_rows, int64_t cols)
 {
-    char key[32];
-    snprintf(key, sizeof key, "-D%s=", name);
-    const char *p = strstr(opts, key);
-    return p ? strtol(p + strlen(key), NULL, 10) : def;
-}
-
-gemm_tile gemm_conv_tile(const clconv_ctx *ctx, const tuning_row *rows, int nrows,
-                         int64_t channels, int64_t tile_rows, int64_t cols)
-{
-    const char *o = tuning_pick(&ctx->info, rows, nrows);
-    /* the defaults are the .cl file's #ifndef values */
-    gemm_tile t = {opt_long(o, "TK", 8), opt_long(o, "TP", 2), opt_long(o, "VW", 8),
-                   opt_long(o, "WG", 16), opt_long(o, "BLK", 32), strstr(o, "-DCT_FAST") != NULL};
+    gemm_tile t =
+        rows[tuning_pick(&ctx->info, &rows[0].match, sizeof rows[0], GEMM_TUNING_ROWS)].tile;
     /* A channel tile never holds more than the group has (the kernel
      * shifts the last tile down instead of clipping it); what it gives
      * up goes to rows, while there are rows to tile, so that each load

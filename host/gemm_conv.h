@@ -8,27 +8,32 @@
 
 /* The tile of one build: TK channels x TP rows x VW columns per
  * work-item, WG work-items per group, BLK channels per reduction block of
- * an edge tile (read from a tuning row's options, then fitted to the
- * layer). */
+ * an edge tile (a tuning row's, then fitted to the layer). */
 typedef struct gemm_tile {
     long tk, tp, vw, wg, blk;
     int ct_fast;                /* CT_FAST: channel tiles vary fastest */
 } gemm_tile;
 
-/* The tile of the first matching row, fitted to a layer whose tiles run
- * over `channels` channels of a group, `tile_rows` rows and `cols`
- * columns: a channel tile larger than the group cut to fit (and the row
- * tile grown to keep the tile's size, as far as there are rows), the
- * vector halved when that wastes fewer columns. */
-gemm_tile gemm_conv_tile(const clconv_ctx *ctx, const tuning_row *rows, int nrows,
-                         int64_t channels, int64_t tile_rows, int64_t cols);
+/* A row of the tile tables. */
+typedef struct gemm_tile_row {
+    tuning_match match;
+    gemm_tile tile;
+} gemm_tile_row;
 
 /* Tuning tables (general, depthwise, flat 1x1) shared by both passes:
  * NVIDIA, CPU, then the generic default. */
 #define GEMM_TUNING_ROWS 3
-extern const tuning_row gemm_conv_rows[GEMM_TUNING_ROWS];
-extern const tuning_row gemm_depthwise_rows[GEMM_TUNING_ROWS];
-extern const tuning_row gemm_flat_rows[GEMM_TUNING_ROWS];
+extern const gemm_tile_row gemm_conv_rows[GEMM_TUNING_ROWS];
+extern const gemm_tile_row gemm_depthwise_rows[GEMM_TUNING_ROWS];
+extern const gemm_tile_row gemm_flat_rows[GEMM_TUNING_ROWS];
+
+/* The tile of the device's row of `rows`, fitted to a layer whose tiles
+ * run over `channels` channels of a group, `tile_rows` rows and `cols`
+ * columns: a channel tile larger than the group cut to fit (and the row
+ * tile grown to keep the tile's size, as far as there are rows), the
+ * vector halved when that wastes fewer columns. */
+gemm_tile gemm_conv_tile(const clconv_ctx *ctx, const gemm_tile_row *rows, int64_t channels,
+                         int64_t tile_rows, int64_t cols);
 size_t gemm_ceil_div(int64_t a, int64_t b);
 
 /* A 1x1, stride-1, unpadded layer is a plain GEMM over the flattened

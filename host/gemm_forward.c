@@ -10,11 +10,11 @@ clconv_status gemm_forward(clconv_ctx *ctx, const pass_args *a)
     const layer *L = a->L;
     if (gemm_conv_is_flat(L)) {
         const int64_t hw = L->h * L->w;
-        const gemm_tile t = gemm_conv_tile(ctx, gemm_flat_rows, GEMM_TUNING_ROWS, L->kg, hw, hw);
+        const gemm_tile t = gemm_conv_tile(ctx, gemm_flat_rows, L->kg, hw, hw);
         return gemm_flat_run(ctx, a, &t, L->kg, L->cg, L->cg, 1);
     }
-    const tuning_row *rows = L->cg == 1 ? gemm_depthwise_rows : gemm_conv_rows;
-    const gemm_tile t = gemm_conv_tile(ctx, rows, GEMM_TUNING_ROWS, L->kg, L->p, L->q);
+    const gemm_tile_row *rows = L->cg == 1 ? gemm_depthwise_rows : gemm_conv_rows;
+    const gemm_tile t = gemm_conv_tile(ctx, rows, L->kg, L->p, L->q);
     const size_t items = (size_t)(L->n * L->g) * gemm_ceil_div(L->kg, t.tk) *
                          gemm_ceil_div(L->p, t.tp) * gemm_ceil_div(L->q, t.vw);
     return gemm_conv_run(ctx, a, "gemm_fwd", &t, items);

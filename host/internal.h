@@ -34,6 +34,7 @@ typedef struct clconv_devinfo {
     char driver[128];
     char platform[256];
     char platform_version[256];
+    char tuning[32];            /* CLCONV_TUNING: a tuning row name to use on any device */
 } clconv_devinfo;
 
 /* Counters of the program binary cache, per context. */
@@ -180,15 +181,24 @@ void log_pass(clconv_ctx *ctx, const clconv_desc *d, clconv_algo algo, int pass,
 void log_primitive(clconv_ctx *ctx, const char *function, const clconv_desc *d);
 
 /* ---- per-device tunables (tuning.c) ---- */
-typedef struct tuning_row {
+/* The device half of a tuning row (CLBlast's database, typed): each kernel
+ * family has its own row struct that starts with this and goes on with
+ * its parameters as fields, never as option strings to parse back. */
+typedef struct tuning_match {
+    const char *name;           /* "nvidia", "cpu", "generic": CLCONV_TUNING picks by it */
     cl_device_type type;        /* 0 = any */
     const char *vendor;         /* substring of vendor or platform name; NULL = any */
     cl_ulong min_local_mem;     /* bytes */
     cl_uint min_compute_units;
-    const char *options;        /* -D build options */
-} tuning_row;
-/* The options of the first row that matches the device ("" if none). */
-const char *tuning_pick(const clconv_devinfo *info, const tuning_row *rows, int nrows);
+} tuning_match;
+/* The index of the row of a family's table (nrows rows of `stride` bytes,
+ * each starting with its tuning_match) for this device: the row named by
+ * CLCONV_TUNING (read at context creation into info->tuning) when the
+ * table has one, else the first row that matches the device, else the
+ * last (the generic default). */
+int tuning_pick(const clconv_devinfo *info, const tuning_match *rows, size_t stride, int nrows);
+#define TUNING_PICK(info, table) \
+    tuning_pick((info), &(table)[0].match, sizeof (table)[0], (int)(sizeof(table) / sizeof (table)[0]))
 
 /* ---- launching (launch.c) ---- */
 typedef struct karg {

@@ -1,7 +1,9 @@
-/* Per-device tunables: each kernel family keeps a small table of rows
- * (device kind -> -D build options), first match wins, the last row being
- * the generic default.  The .cl files hold #ifndef defaults for the same
- * names, so a kernel builds even with no options at all. */
+/* Per-device tunables: each kernel family keeps a small typed table of
+ * rows (device kind -> its parameters), first match wins, the last row
+ * being the generic default.  The .cl files hold #ifndef defaults for the
+ * same names, so a kernel builds even with no options at all.
+ * CLCONV_TUNING=<row name> makes every table take its row of that name on
+ * any device, so the GPU configurations run, and are checked, on PoCL. */
 #include <string.h>
 #include "internal.h"
 
@@ -10,17 +12,28 @@ static int has(const char *hay, const char *needle)
     return !needle || !*needle || strstr(hay, needle) != NULL;
 }
 
-const char *tuning_pick(const clconv_devinfo *info, const tuning_row *rows, int nrows)
+static int matches(const clconv_devinfo *info, const tuning_match *m)
 {
-    for (int i = 0; i < nrows; i++) {
-        const tuning_row *r = &rows[i];
-        if (r->type && !(info->type & r->type))
-            continue;
-        if (!has(info->vendor, r->vendor) && !has(info->platform, r->vendor))
-            continue;
-        if (info->local_mem < r->min_local_mem || info->compute_units < r->min_compute_units)
-            continue;
-        return r->options;
-    }
-    return "";
+    if (m->type && !(info->type & m->type))
+        return 0;
+    if (!has(info->vendor, m->vendor) && !has(info->platform, m->vendor))
+        return 0;
+    return info->local_mem >= m->min_local_mem && info->compute_units >= m->min_compute_units;
+}
+
+static const tuning_match *row_at(const tuning_match *rows, size_t stride, int i)
+{
+    return (const tuning_match *)((const char *)rows + (size_t)i * stride);
+}
+
+int tuning_pick(const clconv_devinfo *info, const tuning_match *rows, size_t stride, int nrows)
+{
+    if (info->tuning[0])
+        for (int i = 0; i < nrows; i++)
+            if (!strcmp(row_at(rows, stride, i)->name, info->tuning))
+                return i;
+    for (int i = 0; i < nrows - 1; i++)
+        if (matches(info, row_at(rows, stride, i)))
+            return i;
+    return nrows - 1;
 }
