@@ -111,6 +111,11 @@ typedef struct clconv_ctx clconv_ctx;
  *   "gpu", "cpu", "accelerator"  the first device of that type;
  *   any other text: the first device whose platform or device name or
  *   vendor contains it, case-insensitively (e.g. "pocl", "NVIDIA", "H200").
+ * Blanks (spaces, tabs) around a selector are ignored, and an all-blank one
+ * is the default.  A selector of digits, colons, signs and blanks is an
+ * index and must be exactly "digits:digits"; an index past the last
+ * platform or device (however large), or a malformed one, is
+ * CLCONV_DEVICE_NOT_FOUND. */
  * On error *out is NULL. */
 CLCONV_API clconv_status clconv_create(clconv_ctx **out);
 /* The same with an explicit selector; NULL or "" means clconv_create(). */
@@ -329,8 +334,20 @@ CLCONV_API clconv_status clconv_desc_string(const clconv_desc *d, char *buf, siz
  * platform and library version.  A missing or unwritable directory, or a
  * damaged entry, only means compiling from source (a damaged entry is
  * replaced); it never fails a call.  Entries are written atomically, so
- * processes may share a directory.  Nothing is ever deleted: remove the
- * directory to reclaim its space.
+ * one user's processes may share a directory.  Nothing is ever deleted:
+ * remove the directory to reclaim its space.
+ *
+ * Trust: an entry is native code run in the process (its checksum is no
+ * signature), so whoever can write the directory can run code as you.
+ * Directories the library creates are mode 0700.  A directory is used only
+ * if it is owned by the effective user or root and not writable by group
+ * or others (ssh's rule for its keys; its parents are not checked), and
+ * only a regular file of at most 256 MiB under the same rule is read at an
+ * entry's name, opened without following a symbolic link or blocking on a
+ * FIFO.  A refused directory or entry, and a directory path too long for
+ * entry names, mean compiling and are logged at CLCONV_LOG_ERROR (the call
+ * still succeeds).  Every build adds -w (part of the key), since PoCL's
+ * compiler writes its warning count to the process's stderr otherwise.
  *
  * Memory limits: scratch memory beyond CL_DEVICE_MAX_MEM_ALLOC_SIZE or
  * CL_DEVICE_GLOBAL_MEM_SIZE is refused with CLCONV_DEVICE_LIMIT before

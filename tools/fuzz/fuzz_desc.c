@@ -5,15 +5,19 @@
  * The input is 14 fields, each a control byte (low 2 bits: 1, 2, 4 or 8
  * value bytes, little-endian, sign-extended) and its bytes, so that small
  * layers and INT64 extremes are both a few bytes away; a missing field is 1.
- * Every result is checked against the same quantities computed here in
- * 128-bit arithmetic (saturating), independently of the library:
- *   - field errors are reported exactly, in the documented order;
- *   - OK: P, Q >= 1 and exact; element counts exact and their byte sizes
- *     fit int64; FLOPs right; every call agrees with clconv_desc_check;
- *   - EMPTY_OUTPUT only when the dilated filter exceeds the padded input;
- *   - TOO_LARGE only when a field or a count really is huge, and never
- *     when everything is small;
- *   - a failed call writes nothing. */
+ * Every result is checked against a model of the rules that host/clconv.h
+ * documents (see "the model" below), written without looking at the
+ * library's code and computed in exact 128-bit arithmetic:
+ *   - clconv_desc_check's status is the model's, exactly: the field
+ *     errors in the order of the status list, then per axis (rows, then
+ *     columns) TOO_LARGE for a field past its bound before EMPTY_OUTPUT,
+ *     then TOO_LARGE for a count whose fp32 bytes do not fit int64;
+ *   - every derived-size call returns the same status; on success P, Q,
+ *     the element counts, HU, WU and the FLOPs are the model's values;
+ *   - a failed call writes nothing;
+ *   - any descriptor prints (clconv_desc_string), and a short buffer
+ *     truncates. */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,69 +75,143 @@ static clconv_desc decode(const uint8_t *p, size_t n)
                          f[8], f[9], f[10], f[11], f[12], f[13]};
 }
 
-/* ---- the independent model ----------------------------------------------- */
+/* ---- the model: the header's rules, not the library's code ------------------
+ *
+ * Written from host/clconv.h (the status list and clconv_desc_check's
+ * comment), never from host/desc.c: the rules are data (a table of field
+ * minimums, a list of bounds), and every size is the true value in 128-bit
+ * arithmetic, so a bound is checked by comparing the exact quantity with
+ * the documented limit instead of by guarding each operation against
+ * overflow as the library must.  A wrong check order or a wrong bound in
+ * the library then gives a different status, not the same mistake twice. */
 
-#define SAT ((i128)1 << 100) /* beyond every limit of interest */
-#define COUNT_MAX ((i128)(INT64_MAX / 4)) /* float counts whose bytes fit int64 */
+/* The field rules in the order of the status list: the first rule a
+ * descriptor breaks is its status. */
+typedef struct field_rule {
+    clconv_status status;
+    int64_t least;            /* every listed field must be at least this */
+    size_t at[7];             /* offsets in clconv_desc */
+    size_t count;
+} field_rule;
 
-static i128 smul(i128 a, i128 b)
+#define AT(f) offsetof(clconv_desc, f)
+static const field_rule field_rules[] = {
+    {CLCONV_BAD_SIZE, 1, {AT(n), AT(c), AT(h), AT(w), AT(k), AT(r), AT(s)}, 7},
+    {CLCONV_BAD_STRIDE, 1, {AT(stride_h), AT(stride_w)}, 2},
+    {CLCONV_BAD_PADDING, 0, {AT(pad_h), AT(pad_w)}, 2},
+    {CLCONV_BAD_DILATION, 1, {AT(dilation_h), AT(dilation_w)}, 2},
+    {CLCONV_BAD_GROUPS, 1, {AT(groups)}, 1},
+};
+#undef AT
+
+static int64_t field_at(const clconv_desc *d, size_t at)
 {
-    if (a == 0 || b == 0)
-        return 0;
-    return a > SAT / b ? SAT : a * b;
+    int64_t v;
+    memcpy(&v, (const char *)d + at, sizeof v);
+    return v;
 }
 
-static i128 prod4(i128 a, i128 b, i128 c, i128 d) { return smul(smul(a, b), smul(c, d)); }
-
-static clconv_status field_status(const clconv_desc *d)
+static clconv_status model_fields(const clconv_desc *d)
 {
-    if (d->n < 1 || d->c < 1 || d->h < 1 || d->w < 1 || d->k < 1 || d->r < 1 || d->s < 1)
-        return CLCONV_BAD_SIZE;
-    if (d->stride_h < 1 || d->stride_w < 1)
-        return CLCONV_BAD_STRIDE;
-    if (d->pad_h < 0 || d->pad_w < 0)
-        return CLCONV_BAD_PADDING;
-    if (d->dilation_h < 1 || d->dilation_w < 1)
-        return CLCONV_BAD_DILATION;
-    if (d->groups < 1 || d->c % d->groups || d->k % d->groups)
-        return CLCONV_BAD_GROUPS;
+    for (size_t i = 0; i < sizeof field_rules / sizeof field_rules[0]; i++)
+        for (size_t j = 0; j < field_rules[i].count; j++)
+            if (field_at(d, field_rules[i].at[j]) < field_rules[i].least)
+                return field_rules[i].status;
+    /* the one rule that is not a minimum: groups divides C and K */
+    const int divides = d->c % d->groups == 0 && d->k % d->groups == 0;
+    return divides ? CLCONV_OK : CLCONV_BAD_GROUPS;
+}
+
+/* Step 7 of clconv_desc_check's comment, for one axis: input, filter,
+ * dilation and (filter-1)*dilation below 2^62, padding below 2^60, else
+ * TOO_LARGE; then EMPTY_OUTPUT if the dilated filter is longer than the
+ * padded input.  A stride has no limit. */
+#define AXIS_LIMIT ((i128)1 << 62)
+#define PAD_LIMIT ((i128)1 << 60)
+
+typedef struct axis_model {
+    clconv_status status;     /* TOO_LARGE, EMPTY_OUTPUT or OK */
+    i128 out;                 /* output length (OK only) */
+    i128 upsampled;           /* in + (k-1)*dil, EXPLICIT's backward-data extent */
+    i128 dilated_out;         /* (out-1)*stride + 1, EXPLICIT's backward-filter extent */
+} axis_model;
+
+static axis_model model_axis(i128 in, i128 k, i128 stride, i128 pad, i128 dil)
+{
+    const i128 spread = (k - 1) * dil; /* exact: both factors < 2^63 */
+    const i128 extent = spread + 1;
+    const i128 bounded[][2] = {{in, AXIS_LIMIT}, {k, AXIS_LIMIT}, {dil, AXIS_LIMIT},
+                               {pad, PAD_LIMIT}, {spread, AXIS_LIMIT}};
+    axis_model a = {CLCONV_TOO_LARGE, 0, 0, 0};
+    for (size_t i = 0; i < sizeof bounded / sizeof bounded[0]; i++)
+        if (bounded[i][0] >= bounded[i][1])
+            return a;
+    const i128 padded = in + 2 * pad;
+    a.status = extent > padded ? CLCONV_EMPTY_OUTPUT : CLCONV_OK;
+    a.out = a.status == CLCONV_OK ? (padded - extent) / stride + 1 : 0;
+    a.upsampled = in + extent - 1;
+    a.dilated_out = a.out ? (a.out - 1) * stride + 1 : 0;
+    return a;
+}
+
+/* An element count as the true product, saturated far above any limit
+ * (so that products of huge fields stay comparable). */
+#define SATURATED ((i128)1 << 120)
+
+static i128 count_of(i128 a, i128 b, i128 c, i128 d)
+{
+    const i128 f[4] = {a, b, c, d};
+    i128 t = 1;
+    for (int i = 0; i < 4; i++)
+        t = t > SATURATED / f[i] ? SATURATED : t * f[i];
+    return t;
+}
+
+/* Step 8: every count, as fp32 bytes, fits int64 (count <= INT64_MAX/4). */
+static int bytes_fit(i128 count) { return count * (i128)sizeof(float) <= INT64_MAX; }
+
+typedef struct model {
+    clconv_status status;
+    i128 p, q, hu, wu;
+    i128 x, w, y;
+    i128 macs;                /* N*K*P*Q * (C/groups)*R*S: half the FLOPs */
+} model;
+
+/* The counts step 8 lists: the three tensors, EXPLICIT's two
+ * intermediates (upsampled+padded dy, dilated dy) and (C/g)*R*S*y.  The
+ * caller's stride is used as given: the library may reduce a long stride,
+ * but the header defines the dilated dy by the stride. */
+static clconv_status model_counts(const clconv_desc *d, const axis_model *h,
+                                  const axis_model *w, model *m)
+{
+    const i128 cg = d->c / d->groups;
+    m->x = count_of(d->n, d->c, d->h, d->w);
+    m->w = count_of(d->k, cg, d->r, d->s);
+    m->y = count_of(d->n, d->k, m->p, m->q);
+    m->macs = count_of(cg, d->r, d->s, m->y);
+    const i128 counts[] = {m->x, m->w, m->y, m->macs,
+                           count_of(d->n, d->k, h->upsampled, w->upsampled),
+                           count_of(d->n, d->k, h->dilated_out, w->dilated_out)};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
+        if (!bytes_fit(counts[i]))
+            return CLCONV_TOO_LARGE;
     return CLCONV_OK;
 }
 
-typedef struct model {
-    i128 room_h, room_w;    /* in + 2 pad - dilated extent; < 0: no output */
-    i128 p, q, hu, wu;
-    i128 x, w, y, up, dil_up, red;
-    int huge;               /* a field or a count beyond the library's limits */
-} model;
-
-/* Only for descriptors whose fields are valid (no zero divisors). */
+/* The order of clconv_desc_check's comment: fields (steps 1-6; NULL is
+ * checked by the caller), rows then columns (7), the counts (8). */
 static model make_model(const clconv_desc *d)
 {
-    model m = {0};
-    i128 span_h = ((i128)d->r - 1) * d->dilation_h, span_w = ((i128)d->s - 1) * d->dilation_w;
-    m.room_h = (i128)d->h + 2 * (i128)d->pad_h - span_h - 1;
-    m.room_w = (i128)d->w + 2 * (i128)d->pad_w - span_w - 1;
-    m.p = m.room_h >= 0 ? m.room_h / d->stride_h + 1 : 0;
-    m.q = m.room_w >= 0 ? m.room_w / d->stride_w + 1 : 0;
-    m.hu = d->h + span_h;
-    m.wu = d->w + span_w;
-    const i128 cg = d->c / d->groups;
-    m.x = prod4(d->n, d->c, d->h, d->w);
-    m.w = prod4(d->k, cg, d->r, d->s);
-    m.up = prod4(d->n, d->k, m.hu, m.wu);
-    const int64_t big = INT64_C(1) << 60;
-    m.huge = d->n >= big || d->c >= big || d->h >= big || d->w >= big || d->k >= big ||
-             d->r >= big || d->s >= big || d->pad_h >= big || d->pad_w >= big ||
-             d->dilation_h >= big || d->dilation_w >= big || span_h >= big || span_w >= big ||
-             m.x > COUNT_MAX || m.w > COUNT_MAX || m.up > COUNT_MAX;
-    /* the output-side counts exist only when there is an output */
-    if (m.room_h >= 0 && m.room_w >= 0) {
-        m.y = prod4(d->n, d->k, m.p, m.q);
-        m.dil_up = prod4(d->n, d->k, (m.p - 1) * d->stride_h + 1, (m.q - 1) * d->stride_w + 1);
-        m.red = prod4(cg, d->r, d->s, m.y);
-        m.huge |= m.y > COUNT_MAX || m.dil_up > COUNT_MAX || m.red > COUNT_MAX;
-    }
+    model m = {model_fields(d), 0, 0, 0, 0, 0, 0, 0, 0};
+    if (m.status != CLCONV_OK)
+        return m;
+    const axis_model h = model_axis(d->h, d->r, d->stride_h, d->pad_h, d->dilation_h);
+    const axis_model w = model_axis(d->w, d->s, d->stride_w, d->pad_w, d->dilation_w);
+    m.status = h.status != CLCONV_OK ? h.status : w.status;
+    if (m.status != CLCONV_OK)
+        return m;
+    m.p = h.out, m.q = w.out, m.hu = h.upsampled, m.wu = w.upsampled;
+    m.status = model_counts(d, &h, &w, &m);
     return m;
 }
 
@@ -141,49 +219,52 @@ static model make_model(const clconv_desc *d)
 
 #define SENTINEL INT64_C(0x5a5a5a5a5a5a5a5a)
 
-/* Every derived-size call: same status as clconv_desc_check; on failure
- * nothing written; on success the model's values. */
-static void check_calls(const clconv_desc *d, clconv_status st, const model *m)
+static const char *name(clconv_status st) { return clconv_status_name(st); }
+
+/* Every call returns the model's status; a failed one writes nothing. */
+static void check_failed_calls(const clconv_desc *d, clconv_status want)
 {
     int64_t p = SENTINEL, q = SENTINEL, hu = SENTINEL, wu = SENTINEL;
     size_t xe = (size_t)SENTINEL, we = (size_t)SENTINEL, ye = (size_t)SENTINEL;
-    CHECK(clconv_output_size(d, &p, &q) == st);
-    CHECK(clconv_tensor_elems(d, &xe, &we, &ye) == st);
-    CHECK(clconv_upsample_pad_size(d, &hu, &wu) == st);
-    CHECK(clconv_output_size(d, NULL, NULL) == st);
-    CHECK(clconv_tensor_elems(d, NULL, NULL, NULL) == st);
-    CHECK(clconv_upsample_pad_size(d, NULL, NULL) == st);
-    const double flops = clconv_flops(d);
-    if (st != CLCONV_OK) {
-        CHECK(p == SENTINEL && q == SENTINEL && hu == SENTINEL && wu == SENTINEL);
-        CHECK(xe == (size_t)SENTINEL && we == (size_t)SENTINEL && ye == (size_t)SENTINEL);
-        CHECK(flops == 0.0);
-        return;
-    }
-    CHECK(p >= 1 && q >= 1 && p == m->p && q == m->q);
-    CHECK((i128)xe == m->x && (i128)we == m->w && (i128)ye == m->y);
-    CHECK(m->x <= COUNT_MAX && m->w <= COUNT_MAX && m->y <= COUNT_MAX);
-    CHECK(hu == m->hu && wu == m->wu && m->up <= COUNT_MAX);
-    CHECK(m->dil_up <= COUNT_MAX && m->red <= COUNT_MAX);
-    const double want = 2.0 * (double)m->red;
-    CHECK(flops > 0 && flops >= want * (1 - 1e-12) && flops <= want * (1 + 1e-12));
+    CHECK(clconv_output_size(d, &p, &q) == want);
+    CHECK(clconv_tensor_elems(d, &xe, &we, &ye) == want);
+    CHECK(clconv_upsample_pad_size(d, &hu, &wu) == want);
+    CHECK(p == SENTINEL && q == SENTINEL && hu == SENTINEL && wu == SENTINEL);
+    CHECK(xe == (size_t)SENTINEL && we == (size_t)SENTINEL && ye == (size_t)SENTINEL);
+    CHECK(clconv_flops(d) == 0.0);
 }
 
-static void check_status(const clconv_desc *d, clconv_status st, const model *m)
+/* On success every derived size is the model's exact value, and NULL
+ * outputs are allowed. */
+static void check_sizes(const clconv_desc *d, const model *m)
 {
-    const clconv_status fs = field_status(d);
-    if (fs != CLCONV_OK) {
-        CHECK(st == fs);
-        return;
+    int64_t p, q, hu, wu;
+    size_t xe, we, ye;
+    CHECK(clconv_output_size(d, &p, &q) == CLCONV_OK && p == m->p && q == m->q);
+    CHECK(clconv_tensor_elems(d, &xe, &we, &ye) == CLCONV_OK);
+    CHECK((i128)xe == m->x && (i128)we == m->w && (i128)ye == m->y);
+    CHECK(clconv_upsample_pad_size(d, &hu, &wu) == CLCONV_OK && hu == m->hu && wu == m->wu);
+    CHECK(clconv_output_size(d, NULL, NULL) == CLCONV_OK);
+    CHECK(clconv_tensor_elems(d, NULL, NULL, NULL) == CLCONV_OK);
+    CHECK(clconv_upsample_pad_size(d, NULL, NULL) == CLCONV_OK);
+    const long double want = 2.0L * (long double)m->macs, got = clconv_flops(d);
+    CHECK(got >= want * (1 - 1e-12L) && got <= want * (1 + 1e-12L));
+}
+
+static void check_model(const clconv_desc *d)
+{
+    const model m = make_model(d);
+    const clconv_status st = clconv_desc_check(d);
+    if (st != m.status) {
+        fprintf(stderr, "fuzz_desc: clconv_desc_check says %s, the header's rules %s\n", name(st),
+                name(m.status));
+        dump(d);
+        abort();
     }
-    const int empty = m->room_h < 0 || m->room_w < 0;
-    CHECK(st == CLCONV_OK || st == CLCONV_EMPTY_OUTPUT || st == CLCONV_TOO_LARGE);
-    if (st == CLCONV_EMPTY_OUTPUT)
-        CHECK(empty);
-    if (st == CLCONV_TOO_LARGE)
-        CHECK(m->huge);
-    if (!m->huge)
-        CHECK(st == (empty ? CLCONV_EMPTY_OUTPUT : CLCONV_OK));
+    if (st == CLCONV_OK)
+        check_sizes(d, &m);
+    else
+        check_failed_calls(d, st);
 }
 
 /* Any descriptor prints, valid or not; a short buffer truncates. */
@@ -209,14 +290,23 @@ static void check_string(const clconv_desc *d, size_t cap)
     free(buf);
 }
 
+/* Step 1: a NULL descriptor, whatever the outputs (d is for the report). */
+static void check_null(const clconv_desc *d)
+{
+    int64_t p, q;
+    size_t x;
+    CHECK(clconv_desc_check(NULL) == CLCONV_NULL_ARGUMENT);
+    CHECK(clconv_output_size(NULL, &p, &q) == CLCONV_NULL_ARGUMENT);
+    CHECK(clconv_tensor_elems(NULL, &x, NULL, NULL) == CLCONV_NULL_ARGUMENT);
+    CHECK(clconv_upsample_pad_size(NULL, &p, &q) == CLCONV_NULL_ARGUMENT);
+    CHECK(clconv_flops(NULL) == 0.0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const clconv_desc desc = decode(data, size), *d = &desc;
-    const clconv_status st = clconv_desc_check(d);
-    const model m = field_status(d) == CLCONV_OK ? make_model(d) : (model){0};
-    check_status(d, st, &m);
-    check_calls(d, st, &m);
+    check_model(d);
     check_string(d, size ? data[0] : 0);
-    CHECK(clconv_desc_check(NULL) == CLCONV_NULL_ARGUMENT);
+    check_null(d);
     return 0;
 }
