@@ -1,7 +1,7 @@
-/* The on-disk program binary cache: where it lives and what an entry file
- * holds.  Plain POSIX file handling, no OpenCL (program_cache.c turns
- * entries into programs), so every failure here is silent: the caller
- * simply compiles from source.
+/* The on-disk program binary cache: where it lives, whether it may be
+ * trusted, and what an entry file holds.  Plain POSIX file handling, no
+ * OpenCL (program_cache.c turns entries into programs and logs what
+ * happened): whatever fails here only means compiling from source.
  *
  * Entry file <name>-<key>.bin, native byte order:
  *   0  magic "clconvPB"          24 payload length (u64)
@@ -14,7 +14,14 @@
  * and checksum all match, so truncated, corrupt and foreign files are
  * ignored (and then replaced).  Writers write a private temporary file in
  * the same directory and rename() it into place, so concurrent writers
- * and readers only ever see a whole entry. */
+ * and readers only ever see a whole entry.
+ *
+ * Trust: an entry is native code that runs in this process, and its
+ * checksum is no signature (anyone can compute it).  So the directory must
+ * be one that only this user (or root) can change - owned by the effective
+ * user or root, not writable by group or others, as ssh demands of its key
+ * files - and an entry must be a regular file under the same rule, opened
+ * without following a symbolic link or blocking on a FIFO. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -31,6 +38,10 @@
 #define HEADER_BYTES 40
 #define MAX_IDENTITY (64u << 10)
 #define MAX_PAYLOAD ((size_t)256 << 20)
+/* The largest entry file read at all (the header's own bound). */
+#define MAX_ENTRY (HEADER_BYTES + MAX_IDENTITY + MAX_PAYLOAD)
+/* What the longest entry or temporary file name needs after the directory. */
+#define NAME_ROOM (sizeof ((cache_id *)0)->file + 16)
 
 /* ---- where: CLCONV_CACHE, CLCONV_CACHE_DIR, XDG_CACHE_HOME, HOME ---- */
 
@@ -41,11 +52,11 @@ static int cache_disabled(void)
                  !strcasecmp(v, "false"));
 }
 
+/* No length limit here: cache_dir_check reports a path too long to use,
+ * where a silent NULL would turn the cache off unnoticed. */
 static char *join(const char *base, const char *tail)
 {
     size_t a = strlen(base), b = strlen(tail);
-    if (a + b >= PATH_MAX)
-        return NULL;
     char *p = malloc(a + b + 1);
     if (p) {
         memcpy(p, base, a);
@@ -71,8 +82,9 @@ char *cache_dir_from_env(void)
     return set(home) ? join(home, "/.cache/clconv") : NULL;
 }
 
-/* mkdir -p: create each missing component (private to the user). */
-static int make_dirs(const char *dir)
+/* mkdir -p: create each missing component, mode 0700 whatever the umask
+ * (the mode is masked, never widened); *sb: the directory's stat. */
+static int make_dirs(const char *dir, struct stat *sb)
 {
     char p[PATH_MAX];
     size_t n = strlen(dir);
@@ -89,8 +101,38 @@ static int make_dirs(const char *dir)
     }
     if (mkdir(p, 0700) != 0 && errno != EEXIST)
         return -1;
+    return stat(p, sb) == 0 && S_ISDIR(sb->st_mode) ? 0 : -1;
+}
+
+/* Why a file or directory may be changed by someone else than this user
+ * and root (then it must not be trusted), or NULL. */
+static const char *untrusted(const struct stat *sb)
+{
+    if (sb->st_uid != geteuid() && sb->st_uid != 0)
+        return "owned by another user";
+    if (sb->st_mode & (S_IWGRP | S_IWOTH))
+        return "writable by group or others";
+    return NULL;
+}
+
+int cache_dir_check(const char *dir, char *why, size_t cap)
+{
+    size_t n = strlen(dir);
+    if (n + NAME_ROOM >= PATH_MAX) {
+        snprintf(why, cap, "its path is too long (%zu bytes; entry paths must fit in %d)", n,
+                 PATH_MAX);
+        return -1;
+    }
     struct stat sb;
-    return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode) ? 0 : -1;
+    if (make_dirs(dir, &sb) != 0)
+        return 0; /* nothing to load from; saving fails (logged at debug level) */
+    const char *bad = untrusted(&sb);
+    if (bad) {
+        snprintf(why, cap, "it is %s (owner uid %u, mode %04o): whoever can write it can run "
+                 "code in this process", bad, (unsigned)sb.st_uid, (unsigned)(sb.st_mode & 07777));
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- entries ---- */
@@ -171,12 +213,12 @@ static int header_check(int fd, off_t size, const cache_id *id, size_t *len, uin
     return 0;
 }
 
-static cache_result read_entry(int fd, const cache_id *id, unsigned char **payload, size_t *len)
+static cache_result read_entry(int fd, off_t size, const cache_id *id, unsigned char **payload,
+                               size_t *len)
 {
-    struct stat sb;
     uint64_t sum;
     size_t idlen = strlen(id->identity), plen;
-    if (fstat(fd, &sb) != 0 || header_check(fd, sb.st_size, id, &plen, &sum) != 0)
+    if (header_check(fd, size, id, &plen, &sum) != 0)
         return CACHE_BAD;
     char *ident = malloc(idlen + 1);
     unsigned char *data = malloc(plen);
@@ -196,16 +238,47 @@ static cache_result read_entry(int fd, const cache_id *id, unsigned char **paylo
     return CACHE_HIT;
 }
 
+/* What stands at an entry's name when open() failed: nothing, or
+ * something that is no entry file. */
+static cache_result open_failure(int err, const char **why)
+{
+    if (err == ENOENT)
+        return CACHE_MISS;
+    *why = err == ELOOP ? "a symbolic link" : err == ENXIO ? "not a regular file" : NULL;
+    return *why ? CACHE_REFUSED : CACHE_BAD;
+}
+
+/* Why the open file is not one to read, or NULL. */
+static const char *not_an_entry(const struct stat *sb)
+{
+    if (S_ISDIR(sb->st_mode))
+        return "a directory";
+    if (!S_ISREG(sb->st_mode))
+        return "not a regular file (a FIFO, socket or device)";
+    if (sb->st_size > (off_t)MAX_ENTRY)
+        return "larger than an entry can be (256 MiB)";
+    return untrusted(sb);
+}
+
 cache_result cache_entry_load(const char *dir, const cache_id *id, unsigned char **payload,
-                              size_t *len)
+                              size_t *len, const char **why)
 {
     char path[PATH_MAX];
+    *why = NULL;
     if (entry_path(dir, id, path, sizeof path) != 0)
         return CACHE_MISS;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* Whoever planted a FIFO here must not block us, nor a link lead us
+     * out of the directory: open neither waits nor follows, then fstat
+     * decides on the file actually opened (no race with a rename). */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
-        return CACHE_MISS;
-    cache_result r = read_entry(fd, id, payload, len);
+        return open_failure(errno, why);
+    struct stat sb;
+    cache_result r = CACHE_BAD;
+    if (fstat(fd, &sb) == 0) {
+        *why = not_an_entry(&sb);
+        r = *why ? CACHE_REFUSED : read_entry(fd, sb.st_size, id, payload, len);
+    }
     close(fd);
     return r;
 }
@@ -214,7 +287,8 @@ int cache_entry_store(const char *dir, const cache_id *id, const void *payload, 
 {
     char path[PATH_MAX], tmp[PATH_MAX];
     size_t idlen = strlen(id->identity);
-    if (len == 0 || len > MAX_PAYLOAD || idlen > MAX_IDENTITY || make_dirs(dir) != 0 ||
+    struct stat sb;
+    if (len == 0 || len > MAX_PAYLOAD || idlen > MAX_IDENTITY || make_dirs(dir, &sb) != 0 ||
         entry_path(dir, id, path, sizeof path) != 0)
         return -1;
     int n = snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, id->file);

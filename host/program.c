@@ -3,6 +3,7 @@
  * leaves its log in the context for clconv_build_log().  Built programs
  * also go to the on-disk binary cache (program_cache.c), which a later
  * context loads instead of compiling the source again. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -57,11 +58,28 @@ static clconv_status build_source(clconv_ctx *ctx, const char *name, const char 
     return CLCONV_OK;
 }
 
-clconv_status program_build_text(clconv_ctx *ctx, const char *name, const char *text, size_t len,
-                                 const char *options, cl_program *out)
+/* PoCL's compiler writes its warning count ("1 warning generated.") to
+ * the process's stderr, and the library must not print: -w drops
+ * warnings, which a successful build never shows anyway, while errors
+ * still reach the build log.  PoCL accepts no finer option. */
+#define QUIET_OPTIONS "-w"
+
+char *program_build_options(const char *options)
+{
+    size_t n = strlen(options);
+    char *s = malloc(n + sizeof " " QUIET_OPTIONS);
+    if (s)
+        sprintf(s, "%s%s" QUIET_OPTIONS, options, n ? " " : "");
+    return s;
+}
+
+/* program_build_text with the full build options. */
+static clconv_status build_text(clconv_ctx *ctx, const char *name, const char *text, size_t len,
+                                const char *options, cl_program *out)
 {
     cache_id id = {0};
-    int cached = ctx->cache_dir && cache_id_make(ctx, name, text, len, options, &id) == CLCONV_OK;
+    int cached = program_cache_ready(ctx) &&
+                 cache_id_make(ctx, name, text, len, options, &id) == CLCONV_OK;
     if (cached && (*out = program_cache_load(ctx, &id, options)) != NULL) {
         cache_id_free(&id);
         return CLCONV_OK;
@@ -70,6 +88,17 @@ clconv_status program_build_text(clconv_ctx *ctx, const char *name, const char *
     if (st == CLCONV_OK && cached)
         program_cache_store(ctx, &id, *out);
     cache_id_free(&id);
+    return st;
+}
+
+clconv_status program_build_text(clconv_ctx *ctx, const char *name, const char *text, size_t len,
+                                 const char *options, cl_program *out)
+{
+    char *full = program_build_options(options);
+    if (!full)
+        return ctx_fail(ctx, CLCONV_OUT_OF_HOST_MEMORY, CL_SUCCESS, "build options");
+    clconv_status st = build_text(ctx, name, text, len, full, out);
+    free(full);
     return st;
 }
 

@@ -3,7 +3,10 @@
  * depends on; a later context loads it with clCreateProgramWithBinary and
  * clBuildProgram instead of compiling the source.  Whatever goes wrong
  * (no entry, a damaged or foreign one, a binary the runtime refuses) only
- * means compiling from source: nothing here fails a call. */
+ * means compiling from source: nothing here fails a call.  What points at
+ * tampering or a misconfiguration - a directory others can write, a
+ * symlink, FIFO or directory in place of an entry, a path too long - is
+ * logged at CLCONV_LOG_ERROR, so the caller learns why nothing is cached. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,11 +72,34 @@ static cl_program from_binary(clconv_ctx *ctx, const unsigned char *bin, size_t 
     return p;
 }
 
+int program_cache_ready(clconv_ctx *ctx)
+{
+    char why[192];
+    if (!ctx->cache_dir)
+        return 0;
+    if (cache_dir_check(ctx->cache_dir, why, sizeof why) == 0)
+        return 1;
+    /* at most 256 bytes of the path, so that the reason always fits */
+    log_msg(ctx, CLCONV_LOG_ERROR, "binary cache: not using %.256s%s: %s; compiling from source",
+            ctx->cache_dir, strlen(ctx->cache_dir) > 256 ? "..." : "", why);
+    free(ctx->cache_dir); /* off for this context: said once, not at every build */
+    ctx->cache_dir = NULL;
+    return 0;
+}
+
 cl_program program_cache_load(clconv_ctx *ctx, const cache_id *id, const char *options)
 {
     unsigned char *bin = NULL;
     size_t len = 0;
-    cache_result r = cache_entry_load(ctx->cache_dir, id, &bin, &len);
+    const char *why = NULL;
+    cache_result r = cache_entry_load(ctx->cache_dir, id, &bin, &len, &why);
+    if (r == CACHE_REFUSED) {
+        ctx->cache_stats.rejected++;
+        log_msg(ctx, CLCONV_LOG_ERROR,
+                "binary cache: %s/%s is %s: not loaded; compiling from source", ctx->cache_dir,
+                id->file, why);
+        return NULL;
+    }
     if (r == CACHE_MISS) {
         ctx->cache_stats.misses++;
         log_msg(ctx, CLCONV_LOG_DEBUG, "binary cache: no entry %s/%s", ctx->cache_dir, id->file);

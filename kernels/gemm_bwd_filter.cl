@@ -373,7 +373,10 @@ typedef struct bwf_sink {
 } bwf_sink;
 
 /* Back to the workspace, or after the last chunk of a lone split to the
- * sink.  Constant indices only, so acc stays in registers. */
+ * sink.  Constant indices only, so acc stays in registers.  Columns past
+ * nvalid are skipped, not broken out of: a loop with an exit depending on
+ * nvalid cannot be fully unrolled (clang warns, and PoCL then prints
+ * "1 warning generated." on the application's stderr). */
 static void save_acc(vec_t acc[BF_TN][BF_TM], const bwf_block *b, const bwf_geom *G,
                      const idx_t col[BF_TN], int nvalid, idx_t kt, int to_dw,
                      const bwf_sink *o)
@@ -382,7 +385,7 @@ static void save_acc(vec_t acc[BF_TN][BF_TM], const bwf_block *b, const bwf_geom
 #pragma unroll
     for (int j = 0; j < BF_TN; j++) {
         if (j >= nvalid)
-            break;
+            continue;
         __global vec_t *dst = (__global vec_t *)(b->wsg + col[j] * G->Kgp);
 #pragma unroll
         for (int i = 0; i < BF_TM; i++) {

@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "internal.h"
@@ -165,16 +167,34 @@ static int flip_check(clconv_ctx *ctx, uint64_t seed, char *why, size_t cap)
     return bad;
 }
 
-/* A fresh context that flips correctly; its cache counters come back. */
-static cache_stats flip_in_new_context(uint64_t seed)
+/* The CLCONV_LOG_ERROR lines a context logged, one after the other. */
+typedef struct error_lines {
+    char text[4096];
+} error_lines;
+
+static void keep_errors(void *user, int level, const char *msg)
+{
+    error_lines *e = user;
+    size_t n = strlen(e->text);
+    if (level == CLCONV_LOG_ERROR)
+        snprintf(e->text + n, sizeof e->text - n, "%s\n", msg);
+}
+
+/* A fresh context that flips correctly, its error lines kept in *errors
+ * (when not NULL); its cache counters come back. */
+static cache_stats flip_logged(uint64_t seed, error_lines *errors)
 {
     clconv_ctx *ctx = test_ctx();
+    if (errors)
+        clconv_set_log(ctx, keep_errors, errors);
     char why[256] = "";
     cr_expect_eq(flip_check(ctx, seed, why, sizeof why), 0, "%s", why);
     cache_stats s = ctx->cache_stats;
     clconv_free(ctx);
     return s;
 }
+
+static cache_stats flip_in_new_context(uint64_t seed) { return flip_logged(seed, NULL); }
 
 /* ---- tests ---- */
 
@@ -322,26 +342,37 @@ static void foreign_entry(const char *dir, const char *e)
     copy_file(other, e);
 }
 
+/* The embedded kernels/<name>.cl. */
+static const clconv_kernel_source *source_named(const char *name)
+{
+    for (int i = 0; i < clconv_kernel_source_count; i++)
+        if (!strcmp(clconv_kernel_sources[i].name, name))
+            return &clconv_kernel_sources[i];
+    cr_assert_fail("no kernel source %s", name);
+    return NULL;
+}
+
 /* A well-formed entry (valid header and checksum) whose binary is junk:
  * only the runtime can refuse it. */
 static void junk_binary(const char *dir, const char *e)
 {
     (void)e;
     clconv_ctx *ctx = test_ctx();
-    const clconv_kernel_source *ks = NULL;
-    for (int i = 0; i < clconv_kernel_source_count; i++)
-        if (!strcmp(clconv_kernel_sources[i].name, "flip_filter"))
-            ks = &clconv_kernel_sources[i];
-    cr_assert_not_null(ks);
+    const clconv_kernel_source *ks = source_named("flip_filter");
     cache_id id;
-    cr_assert_eq(cache_id_make(ctx, ks->name, ks->text, ks->length, "", &id), CLCONV_OK);
+    char *options = program_build_options(""); /* what the library keys flip_filter by */
+    cr_assert_not_null(options);
+    cr_assert_eq(cache_id_make(ctx, ks->name, ks->text, ks->length, options, &id), CLCONV_OK);
+    free(options);
     unsigned char junk[3000];
     for (size_t i = 0; i < sizeof junk; i++)
         junk[i] = (unsigned char)(i * 131 + 7);
     cr_assert_eq(cache_entry_store(dir, &id, junk, sizeof junk), 0);
     unsigned char *back = NULL;
     size_t len = 0;
-    cr_assert_eq(cache_entry_load(dir, &id, &back, &len), CACHE_HIT, "junk entry not well-formed");
+    const char *why;
+    cr_assert_eq(cache_entry_load(dir, &id, &back, &len, &why), CACHE_HIT,
+                 "junk entry not well-formed");
     free(back);
     cache_id_free(&id);
     clconv_free(ctx);
@@ -530,8 +561,9 @@ static int race_body(int i)
     for (int k = 0; k < 3000; k++) {
         unsigned char *got = NULL;
         size_t len = 0;
-        cache_result r = cache_entry_load(race_dir, &race_id, &got, &len);
-        if (r == CACHE_BAD)
+        const char *why;
+        cache_result r = cache_entry_load(race_dir, &race_id, &got, &len, &why);
+        if (r == CACHE_BAD || r == CACHE_REFUSED)
             return 1;
         if (r == CACHE_HIT) {
             int w = (int)((N - len) / 1000);
@@ -558,4 +590,301 @@ Test(cache, concurrent_writers_and_readers_never_see_a_damaged_entry)
     int temps = -1;
     cr_expect_eq(count_files(dir, &temps), 1);
     cr_expect_eq(temps, 0, "temporary files left behind");
+}
+
+/* ---- what the cache trusts (issue 12) ----
+ * An entry is native code run in this process: a directory others can
+ * write is refused, and so is anything but a private regular file of
+ * sane size at an entry's name - each logged at error level, never a
+ * failed call and never a hang. */
+
+/* Put something else at the flip_filter entry's name (entry) in the cache
+ * dir; top is the directory around it, for things that live outside. */
+typedef void (*plant_fn)(const char *top, const char *entry);
+
+/* A fresh cache at <tmp>/cache with a valid flip_filter entry replaced by
+ * `plant`: a context must flip right without loading it (counted as
+ * rejected) and log an error that names the entry and `says`.  The
+ * counters of that context come back. */
+static cache_stats planted_entry_is_refused(plant_fn plant, const char *says)
+{
+    char top[64], dir[96], entry[512];
+    temp_dir(top, sizeof top);
+    snprintf(dir, sizeof dir, "%s/cache", top);
+    use_cache_dir(dir);
+    cr_assert_eq(flip_in_new_context(1).stored, 1);
+    entry_of(dir, "flip_filter", entry, sizeof entry);
+    plant(top, entry);
+    error_lines e = {""};
+    cache_stats s = flip_logged(2, &e);
+    cr_expect(s.hits == 0 && s.rejected == 1, "hits %u rejected %u", s.hits, s.rejected);
+    cr_expect(strstr(e.text, "flip_filter-") && strstr(e.text, says),
+              "no error line saying \"%s\": [%s]", says, e.text);
+    return s;
+}
+
+/* What replaced the thing planted is a whole entry: the next context hits. */
+static void next_context_hits(void)
+{
+    cache_stats s = flip_in_new_context(3);
+    cr_expect(s.hits == 1 && s.rejected == 0, "after: hits %u rejected %u", s.hits, s.rejected);
+}
+
+static void plant_fifo(const char *top, const char *e)
+{
+    (void)top;
+    cr_assert(unlink(e) == 0 && mkfifo(e, 0600) == 0, "mkfifo %s", e);
+}
+
+/* The valid entry moved out of the cache directory, linked back in. */
+static void plant_symlink(const char *top, const char *e)
+{
+    char out[128];
+    snprintf(out, sizeof out, "%s/outside.bin", top);
+    cr_assert(rename(e, out) == 0 && symlink(out, e) == 0, "symlink %s", e);
+}
+
+/* Sparse: no disk space, and an old reader only read its header. */
+static void plant_oversize(const char *top, const char *e)
+{
+    (void)top;
+    cr_assert_eq(truncate(e, (off_t)257 << 20), 0);
+}
+
+static void plant_directory(const char *top, const char *e)
+{
+    (void)top;
+    cr_assert(unlink(e) == 0 && mkdir(e, 0700) == 0, "mkdir %s", e);
+}
+
+static void plant_group_writable(const char *top, const char *e)
+{
+    (void)top;
+    cr_assert_eq(chmod(e, 0660), 0);
+}
+
+/* The old code opened the entry with a blocking O_RDONLY: it waited for a
+ * writer forever (the timeout fails it). */
+Test(cache, fifo_at_an_entry_is_refused_without_blocking, .timeout = 60)
+{
+    cache_stats s = planted_entry_is_refused(plant_fifo, "not a regular file");
+    cr_expect_eq(s.stored, 1, "the FIFO was not replaced by an entry");
+    next_context_hits();
+}
+
+Test(cache, symlink_at_an_entry_is_not_followed)
+{
+    cache_stats s = planted_entry_is_refused(plant_symlink, "a symbolic link");
+    cr_expect_eq(s.stored, 1);
+    char out[128];
+    snprintf(out, sizeof out, "%s/outside.bin", made_dir);
+    cr_expect_gt(file_size(out), 0, "the link's target was changed");
+    next_context_hits();
+}
+
+Test(cache, oversize_entry_is_refused)
+{
+    cache_stats s = planted_entry_is_refused(plant_oversize, "larger than an entry can be");
+    cr_expect_eq(s.stored, 1);
+    next_context_hits();
+}
+
+Test(cache, entry_writable_by_group_is_refused)
+{
+    cache_stats s = planted_entry_is_refused(plant_group_writable, "writable by group or others");
+    cr_expect_eq(s.stored, 1);
+    next_context_hits();
+}
+
+/* Saving cannot replace a directory either: that fails too, but the
+ * error line already said why. */
+Test(cache, directory_at_an_entry_is_an_error)
+{
+    cache_stats s = planted_entry_is_refused(plant_directory, "a directory");
+    cr_expect(s.stored == 0 && s.store_failed == 1, "stored %u failed %u", s.stored,
+              s.store_failed);
+}
+
+/* A cache dir holding a valid flip_filter entry, then given `mode` (and
+ * owner uid when uid >= 0): a context must neither load nor save there,
+ * still flip right, and log an error that says `says`. */
+static void directory_is_refused(mode_t mode, int uid, const char *says)
+{
+    char top[64], dir[96];
+    temp_dir(top, sizeof top);
+    snprintf(dir, sizeof dir, "%s/cache", top);
+    use_cache_dir(dir);
+    cr_assert_eq(flip_in_new_context(1).stored, 1);
+    cr_assert_eq(chmod(dir, mode), 0);
+    if (uid >= 0)
+        cr_assert_eq(chown(dir, (uid_t)uid, (gid_t)-1), 0);
+    error_lines e = {""};
+    cache_stats s = flip_logged(2, &e);
+    cr_expect(s.hits + s.misses + s.rejected + s.stored + s.store_failed == 0,
+              "mode %o: the cache was used (hits %u misses %u stored %u)", (unsigned)mode, s.hits,
+              s.misses, s.stored);
+    cr_expect(strstr(e.text, dir) && strstr(e.text, says), "mode %o: no error saying \"%s\": [%s]",
+              (unsigned)mode, says, e.text);
+    cr_expect_eq(count_files(dir, NULL), 1);
+}
+
+Test(cache, directory_writable_by_others_is_refused)
+{
+    const mode_t modes[] = {0777, 0770, 0707, 01777};
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        directory_is_refused(modes[i], -1, "writable by group or others");
+        remove_made_dir();
+    }
+}
+
+Test(cache, directory_of_another_user_is_refused)
+{
+    if (geteuid() != 0)
+        cr_skip_test("only root can give a directory to another user");
+    struct passwd *pw = getpwnam("nobody");
+    directory_is_refused(0700, pw ? (int)pw->pw_uid : 65534, "owned by another user");
+}
+
+/* Whatever the umask, what the library creates is private; an existing
+ * directory of ours that only we can write (0755: make's build/) is used. */
+Test(cache, created_directories_are_private_and_own_0755_is_used)
+{
+    char top[64], want[160];
+    temp_dir(top, sizeof top);
+    umask(0);
+    unsetenv("CLCONV_CACHE");
+    unsetenv("CLCONV_CACHE_DIR");
+    setenv("XDG_CACHE_HOME", top, 1);
+    snprintf(want, sizeof want, "%s/clconv", top);
+    cr_assert_eq(flip_in_new_context(1).stored, 1);
+    struct stat sb;
+    cr_assert_eq(stat(want, &sb), 0);
+    cr_expect_eq(sb.st_mode & 07777, 0700, "%s has mode %o", want, (unsigned)(sb.st_mode & 07777));
+    cr_assert_eq(chmod(want, 0755), 0);
+    cache_stats s = flip_in_new_context(2);
+    cr_expect(s.hits == 1 && s.rejected == 0, "0755: hits %u rejected %u", s.hits, s.rejected);
+}
+
+/* The old code turned the cache off without a word: a path of PATH_MAX
+ * bytes or more became "no cache", and one that left no room for entry
+ * names made every load a miss and every save fail. */
+Test(cache, cache_dir_too_long_is_an_error)
+{
+    char top[64];
+    temp_dir(top, sizeof top);
+    const size_t lens[] = {PATH_MAX + 10, PATH_MAX - 20};
+    for (size_t i = 0; i < 2; i++) {
+        char *dir = test_alloc(lens[i] + 1);
+        memset(dir, 'd', lens[i]);
+        for (size_t k = strlen(top); k < lens[i]; k += 100)
+            dir[k] = '/'; /* components mkdir could create */
+        memcpy(dir, top, strlen(top));
+        dir[lens[i]] = 0;
+        char *first = strndup(dir, strlen(top) + 100); /* <top>/ddd... */
+        use_cache_dir(dir);
+        error_lines e = {""};
+        cache_stats s = flip_logged(4, &e);
+        cr_expect(s.hits + s.misses + s.stored + s.store_failed == 0, "%zu bytes: cache used",
+                  lens[i]);
+        cr_expect(strstr(e.text, "too long"), "%zu bytes: no error: [%s]", lens[i], e.text);
+        cr_expect_eq(file_size(first), -1, "%zu bytes: directories were made", lens[i]);
+        free(first);
+        free(dir);
+    }
+}
+
+/* ---- the library prints nothing while it builds (issue 12) ----
+ * PoCL caches built programs by source and options, and its cache
+ * directory is fixed once it has started, so every build here carries a
+ * unique -D option: a cold compile, whatever ran before. */
+
+static void unique_options(char *buf, size_t cap, const char *options)
+{
+    static unsigned serial;
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    snprintf(buf, cap, "%s -DCLCONV_TEST_NONCE=%lld_%ld_%d_%u", options, (long long)t.tv_sec,
+             t.tv_nsec, (int)getpid(), serial++);
+}
+
+/* Every embedded kernel source built cold through the library's builder,
+ * with the binary cache off. */
+static void build_every_source(clconv_ctx *ctx)
+{
+    free(ctx->cache_dir);
+    ctx->cache_dir = NULL;
+    for (int i = 0; i < clconv_kernel_source_count; i++) {
+        const clconv_kernel_source *ks = &clconv_kernel_sources[i];
+        char opts[128];
+        cl_program p = NULL;
+        unique_options(opts, sizeof opts, "");
+        clconv_status st = program_build_text(ctx, ks->name, ks->text, ks->length, opts, &p);
+        cr_expect_eq(st, CLCONV_OK, "%s: %s", ks->name, clconv_last_error(ctx));
+        if (p)
+            clReleaseProgram(p);
+    }
+}
+
+/* What fn wrote to file descriptor 2 (PoCL's compiler writes there, not
+ * through stdio): its size, and the start of it in text. */
+static long stderr_of(void (*fn)(clconv_ctx *), clconv_ctx *ctx, char *text, size_t cap)
+{
+    FILE *f = tmpfile();
+    cr_assert_not_null(f);
+    fflush(stderr);
+    int saved = dup(2);
+    cr_assert(saved >= 0 && dup2(fileno(f), 2) == 2);
+    fn(ctx);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    struct stat sb;
+    cr_assert_eq(fstat(fileno(f), &sb), 0);
+    ssize_t n = pread(fileno(f), text, cap - 1, 0);
+    text[n > 0 ? n : 0] = 0;
+    fclose(f);
+    return (long)sb.st_size;
+}
+
+/* The old library let PoCL print "1 warning generated." for
+ * kernels/gemm_bwd_filter.cl. */
+Test(cache, cold_builds_write_nothing_to_stderr)
+{
+    clconv_ctx *ctx = test_ctx();
+    char text[512];
+    long n = stderr_of(build_every_source, ctx, text, sizeof text);
+    cr_expect_eq(n, 0, "the builds wrote %ld bytes to stderr: %s", n, text);
+    clconv_free(ctx);
+}
+
+/* -w hides warnings; the kernel must not cause one in the first place (a
+ * loop its `#pragma unroll` asks for that clang cannot unroll).  Built with
+ * plain OpenCL, without the library's options, for the shapes the host's
+ * tuning rows give (host/gemm_backward_filter.c), 32- and 64-bit indices. */
+Test(cache, gemm_bwd_filter_compiles_without_warnings)
+{
+    static const char *const shapes[] = {
+        "-DBF_VW=1 -DBF_TM=4 -DBF_TN=4 -DBF_LS=64", "-DBF_VW=16 -DBF_TM=4 -DBF_TN=4 -DBF_LS=1",
+        "-DBF_VW=4 -DBF_TM=2 -DBF_TN=4 -DBF_LS=64", "-DBF_VW=16 -DBF_TM=4 -DBF_TN=4 -DIDX_LONG"};
+    clconv_ctx *ctx = test_ctx();
+    const clconv_kernel_source *ks = source_named("gemm_bwd_filter");
+    cl_device_id dev = clconv_cl_device(ctx);
+    const char *text = ks->text;
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        char opts[192];
+        size_t n = 0;
+        unique_options(opts, sizeof opts, shapes[i]);
+        cl_program p =
+            clCreateProgramWithSource(clconv_cl_context(ctx), 1, &text, &ks->length, NULL);
+        cr_assert_not_null(p);
+        cr_expect_eq(clBuildProgram(p, 1, &dev, opts, NULL, NULL), CL_SUCCESS, "%s", opts);
+        cr_assert_eq(clGetProgramBuildInfo(p, dev, CL_PROGRAM_BUILD_LOG, 0, NULL, &n), CL_SUCCESS);
+        char *log = test_alloc(n + 1);
+        cr_assert_eq(clGetProgramBuildInfo(p, dev, CL_PROGRAM_BUILD_LOG, n, log, NULL), CL_SUCCESS);
+        log[n] = 0;
+        cr_expect_null(strstr(log, "warning"), "%s:\n%s", shapes[i], log);
+        free(log);
+        clReleaseProgram(p);
+    }
+    clconv_free(ctx);
 }
