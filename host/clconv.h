@@ -115,7 +115,7 @@ typedef struct clconv_ctx clconv_ctx;
  * is the default.  A selector of digits, colons, signs and blanks is an
  * index and must be exactly "digits:digits"; an index past the last
  * platform or device (however large), or a malformed one, is
- * CLCONV_DEVICE_NOT_FOUND. */
+ * CLCONV_DEVICE_NOT_FOUND.
  * On error *out is NULL. */
 CLCONV_API clconv_status clconv_create(clconv_ctx **out);
 /* The same with an explicit selector; NULL or "" means clconv_create(). */
