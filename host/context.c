@@ -62,6 +62,7 @@ static clconv_status ctx_new(clconv_ctx **out)
         free(ctx);
         return CLCONV_OUT_OF_HOST_MEMORY;
     }
+    ctx->max_programs = CLCONV_MAX_PROGRAMS;
     ctx->cache_dir = cache_dir_from_env(); /* NULL (cache off) is fine */
     log_init(ctx);
     *out = ctx;

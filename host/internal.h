@@ -18,6 +18,7 @@ typedef struct clconv_program {
     int nkernels;
     const char *kernel_names[CLCONV_MAX_KERNELS];
     cl_kernel kernels[CLCONV_MAX_KERNELS];
+    uint64_t last_use;          /* ctx->program_clock at its last lookup */
 } clconv_program;
 
 /* What the library knows of its device, read once at creation. */
@@ -59,6 +60,8 @@ struct clconv_ctx {
     char *build_log;
 
     int nprograms;
+    int max_programs;           /* CLCONV_MAX_PROGRAMS (tests lower it) */
+    uint64_t program_clock;     /* counts program lookups, for LRU eviction */
     clconv_program programs[CLCONV_MAX_PROGRAMS];
 
     cl_mem workspace;           /* scratch for EXPLICIT, grown on demand */

@@ -108,33 +108,60 @@ static clconv_status build(clconv_ctx *ctx, int src, const char *options, cl_pro
     return program_build_text(ctx, ks->name, ks->text, ks->length, options, out);
 }
 
+static void program_release(clconv_program *p)
+{
+    for (int j = 0; j < p->nkernels; j++)
+        clReleaseKernel(p->kernels[j]);
+    clReleaseProgram(p->program);
+    free(p->options);
+    memset(p, 0, sizeof *p);
+}
+
+/* A free slot: a new one while there is room, else the least recently
+ * used program's, released (its kernels stay alive while enqueued
+ * commands hold them; the program looked up last is never the one). */
+static clconv_program *program_slot(clconv_ctx *ctx)
+{
+    const int cap = ctx->max_programs < CLCONV_MAX_PROGRAMS ? ctx->max_programs
+                                                             : CLCONV_MAX_PROGRAMS;
+    if (ctx->nprograms < cap)
+        return &ctx->programs[ctx->nprograms++];
+    clconv_program *lru = &ctx->programs[0];
+    for (int i = 1; i < ctx->nprograms; i++)
+        if (ctx->programs[i].last_use < lru->last_use)
+            lru = &ctx->programs[i];
+    log_msg(ctx, CLCONV_LOG_DEBUG, "program cache full (%d): evicting kernels/%s.cl \"%s\"",
+            cap, clconv_kernel_sources[lru->source].name, lru->options);
+    program_release(lru);
+    return lru;
+}
+
 static clconv_status get_program(clconv_ctx *ctx, const char *source, const char *options,
                                  clconv_program **out)
 {
     int src = find_source(source);
     if (src < 0)
         return ctx_fail(ctx, CLCONV_BUILD_FAILED, CL_SUCCESS, "no kernel source \"%s\"", source);
+    const uint64_t now = ++ctx->program_clock;
     for (int i = 0; i < ctx->nprograms; i++) {
         clconv_program *p = &ctx->programs[i];
-        if (p->source == src && !strcmp(p->options, options)) {
+        if (p->program && p->source == src && !strcmp(p->options, options)) {
+            p->last_use = now;
             *out = p;
             return CLCONV_OK;
         }
     }
-    if (ctx->nprograms == CLCONV_MAX_PROGRAMS)
-        programs_release(ctx);  /* a full cache starts over rather than fail */
-    clconv_program *p = &ctx->programs[ctx->nprograms];
-    memset(p, 0, sizeof *p);
-    p->options = strdup(options);
-    if (!p->options)
+    char *opts = strdup(options);
+    if (!opts)
         return ctx_fail(ctx, CLCONV_OUT_OF_HOST_MEMORY, CL_SUCCESS, "strdup");
-    clconv_status st = build(ctx, src, options, &p->program);
+    cl_program prog;
+    clconv_status st = build(ctx, src, options, &prog);
     if (st != CLCONV_OK) {
-        free(p->options);
+        free(opts);
         return st;
     }
-    p->source = src;
-    ctx->nprograms++;
+    clconv_program *p = program_slot(ctx);
+    *p = (clconv_program){.source = src, .options = opts, .program = prog, .last_use = now};
     *out = p;
     return CLCONV_OK;
 }
@@ -164,12 +191,7 @@ clconv_status ctx_kernel(clconv_ctx *ctx, const char *source, const char *option
 
 void programs_release(clconv_ctx *ctx)
 {
-    for (int i = 0; i < ctx->nprograms; i++) {
-        clconv_program *p = &ctx->programs[i];
-        for (int j = 0; j < p->nkernels; j++)
-            clReleaseKernel(p->kernels[j]);
-        clReleaseProgram(p->program);
-        free(p->options);
-    }
+    for (int i = 0; i < ctx->nprograms; i++)
+        program_release(&ctx->programs[i]);
     ctx->nprograms = 0;
 }
