@@ -52,11 +52,11 @@ extern "C" {
 
 /* ---- version -------------------------------------------------------- */
 #define CLCONV_VERSION_MAJOR 0
-#define CLCONV_VERSION_MINOR 1
+#define CLCONV_VERSION_MINOR 2
 #define CLCONV_VERSION_PATCH 0
 #define CLCONV_VERSION_NUMBER \
     (CLCONV_VERSION_MAJOR * 10000 + CLCONV_VERSION_MINOR * 100 + CLCONV_VERSION_PATCH)
-#define CLCONV_VERSION_STRING "0.1.0"
+#define CLCONV_VERSION_STRING "0.2.0"
 
 /* The version the library was built as (compare with the macros above). */
 CLCONV_API unsigned clconv_version_number(void);
@@ -87,7 +87,8 @@ CLCONV_API const char *clconv_version_string(void);
     X(OUT_OF_DEVICE_MEMORY, "a device allocation failed")                     \
     X(OUT_OF_RESOURCES, "the device ran out of resources")                    \
     X(OPENCL_ERROR, "an OpenCL call failed (see clconv_last_cl_error)")     \
-    X(BAD_PASS, "unknown pass (not forward, backward-data or backward-filter)")
+    X(BAD_PASS, "unknown pass (not forward, backward-data or backward-filter)") \
+    X(BAD_VERSION, "the descriptor's struct_size is not a layout this library knows")
 
 typedef enum clconv_status {
 #define CLCONV_STATUS_ENUM_(name, msg) CLCONV_##name,
@@ -152,13 +153,29 @@ typedef struct clconv_desc {
     int64_t pad_h, pad_w;          /* >= 0, same on both sides */
     int64_t dilation_h, dilation_w;/* >= 1 (1 = dense filter) */
     int64_t groups;                /* >= 1, divides C and K; C = K = groups is depthwise */
+    /* ABI extension, as zstd's parameters and Vulkan's sType/size: later
+     * versions add fields after this one, and the library reads a field
+     * only when struct_size covers it (else it takes that field's
+     * default), so a program built against this header keeps working
+     * with a later library.  clconv_desc_init sets sizeof(clconv_desc);
+     * 0 (a descriptor filled field by field, or an initializer that stops
+     * before it) means the layout up to here.  Anything else below that,
+     * or larger than the library's own sizeof(clconv_desc) (a header newer
+     * than the library), is CLCONV_BAD_VERSION. */
+    int64_t struct_size;
 } clconv_desc;
 
-/* Fill a descriptor: stride 1, padding 0, dilation 1, one group. */
+/* sizeof(clconv_desc) in 0.2, the first extensible layout. */
+#define CLCONV_DESC_SIZE_0_2 ((int64_t)(15 * sizeof(int64_t)))
+
+/* Fill a descriptor: stride 1, padding 0, dilation 1, one group, and
+ * struct_size = sizeof(clconv_desc). */
 CLCONV_API void clconv_desc_init(clconv_desc *d, int64_t n, int64_t c, int64_t h, int64_t w,
                                  int64_t k, int64_t r, int64_t s);
 /* Check every field; the first problem found is the status, in this order:
  *   1. NULL_ARGUMENT   d is NULL;
+ *      BAD_VERSION     struct_size is neither 0 nor within
+ *                      [CLCONV_DESC_SIZE_0_2, sizeof(clconv_desc)];
  *   2. BAD_SIZE        n, c, h, w, k, r or s < 1;
  *   3. BAD_STRIDE      a stride < 1;
  *   4. BAD_PADDING     a padding < 0;
@@ -192,6 +209,7 @@ typedef enum clconv_algo {
     CLCONV_ALGO_EXPLICIT,   /* upsample+pad and flip kernels, then a plain convolution */
     CLCONV_ALGO_DIRECT,     /* one simple kernel per pass over the virtual tensors */
     CLCONV_ALGO_GEMM,       /* fused tiled implicit-GEMM kernels */
+    CLCONV_ALGO_TILED,      /* local-memory tiled implicit GEMM shaped for GPUs (AUTO: GPUs only) */
     CLCONV_ALGO_COUNT_
 } clconv_algo;
 

@@ -11,7 +11,7 @@ void clconv_desc_init(clconv_desc *d, int64_t n, int64_t c, int64_t h, int64_t w
         return;
     *d = (clconv_desc){.n = n, .c = c, .h = h, .w = w, .k = k, .r = r, .s = s,
                        .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1,
-                       .groups = 1};
+                       .groups = 1, .struct_size = (int64_t)sizeof(clconv_desc)};
 }
 
 clconv_status mul_size(size_t a, size_t b, size_t *out)
@@ -64,6 +64,9 @@ static clconv_status out_len(int64_t in, int64_t k, int64_t st, int64_t pad, int
 
 static clconv_status check_fields(const clconv_desc *d)
 {
+    if (d->struct_size != 0 &&
+        (d->struct_size < CLCONV_DESC_SIZE_0_2 || d->struct_size > (int64_t)sizeof(clconv_desc)))
+        return CLCONV_BAD_VERSION;
     if (d->n < 1 || d->c < 1 || d->h < 1 || d->w < 1 || d->k < 1 || d->r < 1 || d->s < 1)
         return CLCONV_BAD_SIZE;
     if (d->stride_h < 1 || d->stride_w < 1)

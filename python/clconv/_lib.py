@@ -44,7 +44,7 @@ class DescStruct(ctypes.Structure):
     """struct clconv_desc, field for field."""
     _fields_ = [(f, ctypes.c_int64) for f in (
         "n", "c", "h", "w", "k", "r", "s", "stride_h", "stride_w", "pad_h", "pad_w",
-        "dilation_h", "dilation_w", "groups")]
+        "dilation_h", "dilation_w", "groups", "struct_size")]
 
 
 LOG_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p)

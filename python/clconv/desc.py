@@ -56,7 +56,8 @@ class Desc:
         ph, pw = _pair(padding, "padding")
         dh, dw = _pair(dilation, "dilation")
         g = _int(groups, "groups")
-        self._s = _lib.DescStruct(n, c, h, w, k, r, s, sh, sw, ph, pw, dh, dw, g)
+        self._s = _lib.DescStruct(n, c, h, w, k, r, s, sh, sw, ph, pw, dh, dw, g,
+                                  ctypes.sizeof(_lib.DescStruct))
         _lib.check(_lib.lib.clconv_desc_check(self.ref))
         # the struct has no C/groups of its own: that dimension is ours to check
         if cg * g != c:
