@@ -68,11 +68,12 @@ static int64_t take_field(const uint8_t **p, size_t *left)
 
 static clconv_desc decode(const uint8_t *p, size_t n)
 {
-    int64_t f[14];
-    for (int i = 0; i < 14; i++)
+    int64_t f[15];
+    for (int i = 0; i < 15; i++)
         f[i] = take_field(&p, &n);
+    /* struct_size last: inputs that run out before it get 0, the first layout */
     return (clconv_desc){f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7],
-                         f[8], f[9], f[10], f[11], f[12], f[13]};
+                         f[8], f[9], f[10], f[11], f[12], f[13], f[14]};
 }
 
 /* ---- the model: the header's rules, not the library's code ------------------
@@ -113,6 +114,10 @@ static int64_t field_at(const clconv_desc *d, size_t at)
 
 static clconv_status model_fields(const clconv_desc *d)
 {
+    /* step 1: a layout size of 0 or from the first extensible one up to ours */
+    const int64_t size = d->struct_size;
+    if (size != 0 && (size < CLCONV_DESC_SIZE_0_2 || size > (int64_t)sizeof(clconv_desc)))
+        return CLCONV_BAD_VERSION;
     for (size_t i = 0; i < sizeof field_rules / sizeof field_rules[0]; i++)
         for (size_t j = 0; j < field_rules[i].count; j++)
             if (field_at(d, field_rules[i].at[j]) < field_rules[i].least)
