@@ -12,7 +12,8 @@
  *                              * flt[o*fs_o + i*fs_i + u*fs_u + v*fs_v]
  *   with grp = o / o_per_group,
  *        iy  = y*st_y - pad_y + u*dl_y,  ix = x*st_x - pad_x + v*dl_x,
- *   and a term counted as 0 when iy is outside [0, IY) or ix outside [0, IX).
+ *   and no term at all (never 0 * flt, which an Inf or NaN filter would
+ *   make NaN) when iy is outside [0, IY) or ix outside [0, IX).
  *
  * Every layout is given by element strides, so one kernel serves:
  *   forward          (b=n, o=k, i=c within the group, filter = w);

@@ -25,7 +25,9 @@
  * Global size: at least K*Cg*R*S items in dimension 0.
  *
  * Both: never read the output when beta == 0; offsets in floats; sizes
- * long; fixed summation order (deterministic).
+ * long; fixed summation order (deterministic); the zeros of U, Xp and D
+ * are skipped, never multiplied, so an Inf or NaN never meets one (each
+ * sum has only its real terms, as the reference).
  */
 __kernel void bwd_data_direct(__global const float *dy, long dy_off,
                               __global const float *w, long w_off,

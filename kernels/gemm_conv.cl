@@ -13,8 +13,15 @@
  * TK*TP vector FMAs.  A tile whose input window lies inside the tensor
  * takes plain vector loads, channels outermost; an edge tile takes, per
  * block of BLK channels, the taps outermost with row checks and column
- * masks worked out once per tap, then loads masked with select (which
- * does not propagate a NaN from the discarded lanes).  WG is the
+ * masks worked out once per tap, and the discarded lanes dropped with
+ * select (which does not propagate a NaN from them).  The sums count only
+ * real terms, as the reference does, so a padding zero must never meet an
+ * Inf or NaN weight (0 * Inf is NaN): with TP <= 2 the select is on the
+ * product (AVX-512's masked FMA: no extra instruction); taller tiles
+ * select the loaded operand (masks held for the products would crowd the
+ * registers), and a tile that comes out with a NaN or Inf is summed again
+ * lane by lane, selecting each product (edge_pass; slower, so only then).
+ * WG is the
  * work-group size (reqd_work_group_size).  CT_FAST makes the channel tile
  * the fastest-varying part of the work-item id (neighbouring work-items
  * then share their input loads instead of their filter).  IDX_LONG makes
@@ -30,7 +37,8 @@
  * CONTRACT gemm_fwd
  *   y[n][k][p][q] = (beta ? old : 0) + sum_{c<Cg, r<R, s<S}
  *       x[n][g*Cg+c][p*sh-ph+r*dh][q*sw-pw+s*dw] * w[k][c][r][s],  g = k/Kg,
- *   out-of-range x rows/columns counted as 0.
+ *   out-of-range x rows/columns contributing no term (not 0 * w, which is
+ *   NaN for an Inf or NaN weight).
  *   Work-item id (dimension 0, at least ceil-tiled, extra ids return):
  *   qb fastest, then pb, kb (within the group), g, n (kb first under
  *   CT_FAST); its tile is k = g*Kg + min(kb*TK, Kg-TK) + [0,TK),
@@ -100,7 +108,7 @@ typedef int ivec;
 #define VLOAD(p) (*(p))
 #define VLOAD_EVEN(p) (*(p))
 #define VSTORE(v, p) (*(p) = (v))
-#define VSELECT(v, m) ((m) ? (v) : 0.0f)
+#define VKEEP(old, new, m) ((m) ? (new) : (old))
 #elif VW == 4
 typedef float4 vec;
 typedef int4 ivec;
@@ -108,7 +116,7 @@ typedef int4 ivec;
 #define VLOAD(p) vload4(0, p)
 #define VLOAD_EVEN(p) (vload8(0, p).even)
 #define VSTORE(v, p) vstore4(v, 0, p)
-#define VSELECT(v, m) select((vec)0.0f, v, m)
+#define VKEEP(old, new, m) select(old, new, m)
 #elif VW == 8
 typedef float8 vec;
 typedef int8 ivec;
@@ -116,7 +124,7 @@ typedef int8 ivec;
 #define VLOAD(p) vload8(0, p)
 #define VLOAD_EVEN(p) (vload16(0, p).even)
 #define VSTORE(v, p) vstore8(v, 0, p)
-#define VSELECT(v, m) select((vec)0.0f, v, m)
+#define VKEEP(old, new, m) select(old, new, m)
 #elif VW == 16
 typedef float16 vec;
 typedef int16 ivec;
@@ -124,16 +132,23 @@ typedef int16 ivec;
 #define VLOAD(p) vload16(0, p)
 #define VLOAD_EVEN(p) ((float16)(vload16(0, p).even, vload16(0, (p) + 16).even))
 #define VSTORE(v, p) vstore16(v, 0, p)
-#define VSELECT(v, m) select((vec)0.0f, v, m)
+#define VKEEP(old, new, m) select(old, new, m)
 #else
 #error "VW must be 1, 4, 8 or 16"
 #endif
+/* VKEEP: new in the lanes of mask m, old in the others; VSELECT: v in the
+ * lanes of m, 0 in the others */
+#define VSELECT(v, m) VKEEP((vec)0.0f, v, m)
 
 #define TILE (TK * TP)
+/* helpers that take the tile by pointer: always inlined, or the tile
+ * would live in memory instead of registers */
+#define TILE_FN static inline __attribute__((always_inline))
 
 /* One tap of the tile: TK weights w0[a*wst] broadcast against TP vectors
- * LOADV(i), into acc[i*TK + a]. */
-#define TAP(acc, w0, wst, LOADV)                                            \
+ * LOADV(i), into acc[i*TK + a]; KEEP(i, old, new) is each lane's result
+ * (TAP: new in every lane; TAP_MASKED: new only in the lanes of m[i]). */
+#define TAP_KEEP(acc, w0, wst, LOADV, KEEP)                                 \
     do {                                                                    \
         float wv_[TK];                                                      \
         _Pragma("unroll") for (int a_ = 0; a_ < TK; a_++)                   \
@@ -141,9 +156,25 @@ typedef int16 ivec;
         _Pragma("unroll") for (int i_ = 0; i_ < TP; i_++) {                 \
             const vec v_ = LOADV(i_);                                       \
             _Pragma("unroll") for (int a_ = 0; a_ < TK; a_++)               \
-                acc[i_ * TK + a_] = fma((vec)wv_[a_], v_, acc[i_ * TK + a_]); \
+                acc[i_ * TK + a_] = KEEP(i_, acc[i_ * TK + a_],             \
+                                         fma((vec)wv_[a_], v_, acc[i_ * TK + a_])); \
         }                                                                   \
     } while (0)
+#define KEEP_ALL(i, old, new) (new)
+#define KEEP_M(i, old, new) VKEEP(old, new, m[i])
+#define TAP(acc, w0, wst, LOADV) TAP_KEEP(acc, w0, wst, LOADV, KEEP_ALL)
+#define TAP_MASKED(acc, w0, wst, LOADV) TAP_KEEP(acc, w0, wst, LOADV, KEEP_M)
+
+/* An edge tap whose loads LD(i) are real in the lanes of m[i] only (see
+ * the top of the file): EDGE_EXACT, each product kept only in m; else the
+ * operand zeroed outside m, and edge_pass to sum a non-finite tile again. */
+#if TP <= 2
+#define EDGE_EXACT 1
+#define TAP_EDGE(acc, w0, wst, LD) TAP_MASKED(acc, w0, wst, LD)
+#else
+#define EDGE_EXACT 0
+#define TAP_EDGE(acc, w0, wst, LD) TAP(acc, w0, wst, LD##_ZEROED)
+#endif
 
 /* A tile of TK channels starting at b*TK, shifted down to end at n when
  * it would pass it (n >= TK): every tile reads TK real channels at one
@@ -153,23 +184,66 @@ static idx tile_start(idx b, idx n)
     return min(b * TK, max(n - TK, (idx)0));
 }
 
-/* Lane by lane: columns ix + j*st of `row`, 0 outside [0, width). */
-static vec gather_window(__global const float *row, idx ix, idx st, idx width)
+TILE_FN void tile_zero(vec acc[TILE])
+{
+    #pragma unroll
+    for (int a = 0; a < TILE; a++)
+        acc[a] = 0.0f;
+}
+
+/* Lane by lane: columns ix + j*st of `row`, 0 outside [0, width);
+ * *real gets the lanes inside (a select mask). */
+TILE_FN vec gather_window(__global const float *row, idx ix, idx st, idx width, ivec *real)
 {
     float t[VW];
+    int in[VW];
     #pragma unroll
     for (int j = 0; j < VW; j++) {
         idx col = ix + j * st;
-        t[j] = col >= 0 && col < width ? row[col] : 0.0f;
+        in[j] = col >= 0 && col < width ? -1 : 0;
+        t[j] = in[j] ? row[col] : 0.0f;
     }
-#if VW == 1
-    return t[0];
-#else
+    *real = VLOAD(in);
     return VLOAD(t);
-#endif
+}
+
+/* acc[a] += wv[a] * v for a < TK, in the lanes of `real` only (the
+ * lanes gathered lane by lane are always summed exactly). */
+TILE_FN void row_fma(vec *acc, const float wv[TK], vec v, ivec real)
+{
+    #pragma unroll
+    for (int a = 0; a < TK; a++)
+        acc[a] = VKEEP(acc[a], fma((vec)wv[a], v, acc[a]), real);
 }
 
 #if !defined(ONE_KERNEL) || ONE_KERNEL != 3
+/* Whether every lane of the tile is finite (v - v is 0 unless v is NaN or
+ * Inf). */
+TILE_FN int tile_finite(const vec acc[TILE])
+{
+    vec z = 0.0f;
+    #pragma unroll
+    for (int a = 0; a < TILE; a++)
+        z += acc[a] - acc[a];
+#if VW == 1
+    return z == 0.0f;
+#else
+    return all(z == (vec)0.0f);
+#endif
+}
+
+/* Whether an edge tile runs pass `exact`: the fast pass (0) always, the
+ * exact one (1), from zero, only when the fast one left a NaN or Inf. */
+TILE_FN int edge_pass(int exact, vec acc[TILE])
+{
+    if (exact == 0)
+        return 1;
+    if (EDGE_EXACT || exact > 1 || tile_finite(acc))
+        return 0;
+    tile_zero(acc);
+    return 1;
+}
+
 /* Lanes j with 0 <= ix + j*st < width, as a select mask (st <= 2;
  * clamped so that int holds it). */
 static ivec col_mask(idx ix, idx st, idx width)
@@ -223,9 +297,11 @@ static void store_cols(__global float *dst, vec v, idx n, idx st, int beta)
  * fixed (m[i] all zero for a row outside x, which is read clamped). */
 #define FWD_EDGE(VLD)                                                       \
     for (idx c = cblk; c < ce; c++)                                           \
-        TAP(acc, wt + c * RS, CgRS, FWD_EDGE_LD_##VLD);
-#define FWD_EDGE_LD_VLOAD(i) VSELECT(VLOAD(xg + c * HW + ro[i]), m[i])
-#define FWD_EDGE_LD_VLOAD_EVEN(i) VSELECT(VLOAD_EVEN(xg + c * HW + ro[i]), m[i])
+        TAP_EDGE(acc, wt + c * RS, CgRS, FWD_EDGE_LD_##VLD);
+#define FWD_EDGE_LD_VLOAD(i) VLOAD(xg + c * HW + ro[i])
+#define FWD_EDGE_LD_VLOAD_ZEROED(i) VSELECT(FWD_EDGE_LD_VLOAD(i), m[i])
+#define FWD_EDGE_LD_VLOAD_EVEN(i) VLOAD_EVEN(xg + c * HW + ro[i])
+#define FWD_EDGE_LD_VLOAD_EVEN_ZEROED(i) VSELECT(FWD_EDGE_LD_VLOAD_EVEN(i), m[i])
 
 #if !defined(ONE_KERNEL) || ONE_KERNEL == 1
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
@@ -260,9 +336,7 @@ void gemm_fwd(__global const float *x, long x_off, __global const float *w, long
     __global const float *xg = x + x_off + xbase;
     __global const float *wk = w + w_off + (g * Kg + k0) * CgRS;
     vec acc[TILE];
-    #pragma unroll
-    for (int a = 0; a < TILE; a++)
-        acc[a] = 0.0f;
+    tile_zero(acc);
 
     /* the tile's input window: rows iy0 .. iy0 + (TP-1)*sh + (R-1)*dh,
      * columns ix0 .. ix0 + VW*sw - 1 + (S-1)*dw (a stride-2 load reads
@@ -279,7 +353,9 @@ void gemm_fwd(__global const float *x, long x_off, __global const float *w, long
     } else {
         /* taps outside the channel loop: row checks, column masks and
          * whether whole vectors stay inside x are worked out once per tap
-         * of a block of BLK channels */
+         * of a block of BLK channels; the exact pass of edge_pass takes the
+         * lane-by-lane path (whole = 0) */
+        for (int exact = 0; edge_pass(exact, acc); exact++)
         for (idx cblk = 0; cblk < Cg; cblk += BLK)
         for (idx r = 0; r < R; r++)
             for (idx s = 0; s < S; s++) {
@@ -299,7 +375,7 @@ void gemm_fwd(__global const float *x, long x_off, __global const float *w, long
                     continue;
                 __global const float *wt = wk + r * S + s;
                 /* from the first row of channel 0 to the last of channel Cg-1 */
-                const int whole = xbase + ro[0] >= 0 &&
+                const int whole = !exact && xbase + ro[0] >= 0 &&
                                   xbase + ro[TP - 1] + (Cg - 1) * HW + sw * VW <= total;
                 if (whole && sw == 1) {
                     FWD_EDGE(VLOAD)
@@ -316,10 +392,9 @@ void gemm_fwd(__global const float *x, long x_off, __global const float *w, long
                             const idx iy = iy0 + i * sh + r * dh;
                             if (iy < 0 || iy >= H)
                                 continue;
-                            const vec v = gather_window(xg + c * HW + iy * W, ix, sw, W);
-                            #pragma unroll
-                            for (int a = 0; a < TK; a++)
-                                acc[i * TK + a] = fma((vec)wv[a], v, acc[i * TK + a]);
+                            ivec real;
+                            const vec v = gather_window(xg + c * HW + iy * W, ix, sw, W, &real);
+                            row_fma(acc + i * TK, wv, v, real);
                         }
                     }
                 }
@@ -361,7 +436,8 @@ static idx first_tap(idx base, idx d, idx st, idx M, idx *step)
 }
 
 #define BWD_LD_INNER(i) VLOAD(dyr + (i) * Q)
-#define BWD_LD_EDGE(i) VSELECT(VLOAD(dyg + kl * PQ + ro[i]), m[i])
+#define BWD_LD_EDGE(i) VLOAD(dyg + kl * PQ + ro[i])
+#define BWD_LD_EDGE_ZEROED(i) VSELECT(BWD_LD_EDGE(i), m[i])
 
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
 void gemm_bwd_data(__global const float *dy, long dy_off, __global const float *w, long w_off,
@@ -404,9 +480,7 @@ void gemm_bwd_data(__global const float *dy, long dy_off, __global const float *
     __global const float *dyg = dy + dy_off + ybase;
     __global const float *wg = w + w_off + (g * Kg * Cg + c0) * RS;
     vec acc[TILE];
-    #pragma unroll
-    for (int a = 0; a < TILE; a++)
-        acc[a] = 0.0f;
+    tile_zero(acc);
 
     /* the dy window of all taps: p = (fh+ph-r*dh)/sh + i0 + i falls as r
      * rises, so the last tap gives the lowest row (likewise q) */
@@ -430,6 +504,7 @@ void gemm_bwd_data(__global const float *dy, long dy_off, __global const float *
         }
     } else {
         /* taps outside the channel loop, as in gemm_fwd's edge tiles */
+        for (int exact = 0; edge_pass(exact, acc); exact++)
         for (idx kblk = 0; kblk < Kg; kblk += BLK)
         for (idx r = r0; r < R; r += rstep) {
             const idx pr = (fh + ph - r * dh) / sh + i0, ke = min(kblk + BLK, Kg);
@@ -448,9 +523,10 @@ void gemm_bwd_data(__global const float *dy, long dy_off, __global const float *
                 if (!any)
                     continue;
                 __global const float *wt = wg + r * S + s;
-                if (ybase + ro[0] >= 0 && ybase + ro[TP - 1] + (Kg - 1) * PQ + VW <= total) {
+                if (!exact && ybase + ro[0] >= 0 &&
+                    ybase + ro[TP - 1] + (Kg - 1) * PQ + VW <= total) {
                     for (idx kl = kblk; kl < ke; kl++)
-                        TAP(acc, wt + kl * CgRS, RS, BWD_LD_EDGE);
+                        TAP_EDGE(acc, wt + kl * CgRS, RS, BWD_LD_EDGE);
                     continue;
                 }
                 for (idx kl = kblk; kl < ke; kl++) {
@@ -462,10 +538,10 @@ void gemm_bwd_data(__global const float *dy, long dy_off, __global const float *
                     for (int i = 0; i < TP; i++) {
                         if (pr + i < 0 || pr + i >= P)
                             continue;
-                        const vec v = gather_window(dyg + kl * PQ + (pr + i) * Q, qs, 1, Q);
-                        #pragma unroll
-                        for (int a = 0; a < TK; a++)
-                            acc[i * TK + a] = fma((vec)wv[a], v, acc[i * TK + a]);
+                        ivec real;
+                        const vec v =
+                            gather_window(dyg + kl * PQ + (pr + i) * Q, qs, 1, Q, &real);
+                        row_fma(acc + i * TK, wv, v, real);
                     }
                 }
             }
@@ -515,9 +591,7 @@ void gemm_flat(__global const float *in, long in_off, __global const float *w, l
     __global const float *ip = in + in_off + ibase;
     __global const float *wp = w + w_off + g * M * L + m0 * wm;
     vec acc[TILE];
-    #pragma unroll
-    for (int a = 0; a < TILE; a++)
-        acc[a] = 0.0f;
+    tile_zero(acc);
     /* columns past HW (the last tile) read the next plane and are never
      * stored: whole vectors serve while they stay inside the tensor */
     if (ibase + (L - 1) * HW + JW <= N * G * L * HW) {
@@ -531,10 +605,9 @@ void gemm_flat(__global const float *in, long in_off, __global const float *w, l
                 wv[a] = wp[l * wl + a * wm];
             #pragma unroll
             for (int i = 0; i < TP; i++) {
-                const vec v = gather_window(ip + l * HW - j0, j0 + i * VW, 1, HW);
-                #pragma unroll
-                for (int a = 0; a < TK; a++)
-                    acc[i * TK + a] = fma((vec)wv[a], v, acc[i * TK + a]);
+                ivec real;
+                const vec v = gather_window(ip + l * HW - j0, j0 + i * VW, 1, HW, &real);
+                row_fma(acc + i * TK, wv, v, real);
             }
         }
     }
