@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../tools/bench/demo_shapes.c"
 #include "../tools/bench/desc_parse.c"
@@ -89,6 +90,23 @@ Test(bench_parse, asymmetric_padding_is_unsupported)
     /* truncated division deduces ph0, the output asks for one more row */
     expect_status("ic3ih5oc4oh2kh3", BENCH_DESC_UNSUPPORTED, "asymmetric");
     expect_status("ic3ih56oc4oh28kh3sh2", BENCH_DESC_UNSUPPORTED, "oh28");
+}
+
+/* benchdnn pads the end by whatever the output needs, so a kernel wider
+ * than the input plus equal padding is a valid benchdnn problem that clconv
+ * cannot run, not a malformed one (benchdnn's shapes_regression_small_spatial,
+ * shapes_dilated, shapes_src-transpose_padding). */
+Test(bench_parse, kernel_wider_than_padded_input_is_unsupported)
+{
+    expect_status("mb1ic16oc16_ih1oh1kh3ph0", BENCH_DESC_UNSUPPORTED, "asymmetric");
+    expect_status("mb2ic16id1ih2iw1oc16od1oh1ow1kd1kh2kw1pd0ph0pw0dd0dh1dw0",
+                  BENCH_DESC_UNSUPPORTED, "kernel extent 3 exceeds");
+    expect_status("mb1_ic16oc1_ih2oh1kh2sh1dh0ph0_iw100_ow90_kw3sw1dw50pw1",
+                  BENCH_DESC_UNSUPPORTED, "ow90");
+    expect_status("mb1_g4_ic4oc4_kh5kw1_ih2iw1_oh1ow1_sh2sw1_ph1pw0_dh0dw0",
+                  BENCH_DESC_UNSUPPORTED, "asymmetric");
+    /* truncating division deduces oh1 from a kernel wider than the input */
+    expect_status("ic3ih2oc3kh4sh4", BENCH_DESC_UNSUPPORTED, "exceeds the input");
 }
 
 Test(bench_parse, negative_deduced_padding_is_unsupported)
@@ -203,7 +221,8 @@ Test(bench_parse, syntax_errors)
     expect_status("ic3ih5oc4kx3", BENCH_DESC_INVALID, "unrecognized");
     expect_status("ic3ih5oc4k", BENCH_DESC_INVALID, "unrecognized");
     expect_status("mb", BENCH_DESC_INVALID, "no value");
-    expect_status("ic99999999999ih5oc4kh3", BENCH_DESC_INVALID, "exceeds");
+    expect_status("ic1000000000000000001ih5oc4kh3", BENCH_DESC_INVALID, "exceeds");
+    expect_status("ic99999999999999999999ih5oc4kh3", BENCH_DESC_INVALID, "exceeds");
     expect_status("ic3ih5oc4kh3sh99999999999999999999999", BENCH_DESC_INVALID, "exceeds");
     expect_status("--dir=fwd", BENCH_DESC_INVALID, "unrecognized");
 }
@@ -220,22 +239,41 @@ Test(bench_parse, impossible_shapes)
     expect_status("mb0ic3ih5oc4kh3", BENCH_DESC_INVALID, "mb");
     expect_status("ic3ih5oc4kh3sh0", BENCH_DESC_INVALID, "sh");
     expect_status("ic3ih2oc3kh5", BENCH_DESC_INVALID, "deduced output");
-    expect_status("ic3ih2oc3kh4sh4", BENCH_DESC_INVALID, "exceeds padded input");
     expect_status("ic3ih5oc3kh3dh3", BENCH_DESC_INVALID, "deduced output");
+}
+
+/* benchdnn's own inputs go past 2^32 (shapes_large_conv): parsed, so that
+ * the library and the device decide; whether the tool can hold them is the
+ * run's business (bench_run tests). */
+Test(bench_parse, sizes_above_2_32)
+{
+    clconv_desc d = parse_ok("mb1ic1oc1iw4294967311kw3", NULL, 0);
+    EXPECT_DESC(d, 1, 1, 1, 4294967311LL, 1, 1, 3, 1, 1, 0, 0, 1, 1, 1);
+    d = parse_ok("mb1ic4294967311oc1iw1kw1", NULL, 0);
+    cr_expect_eq(d.c, 4294967311LL);
+    d = parse_ok("mb1ic1oc1342177321iw27kw3", NULL, 0);
+    cr_expect_eq(d.k, 1342177321LL);
 }
 
 Test(bench_parse, huge_values_do_not_overflow)
 {
-    clconv_desc d = parse_ok("mb1000000000ic1000000000ih1000000000oc1000000000kh1000000000",
-                             NULL, 0);
-    cr_expect_eq(d.h, 1000000000);
-    expect_status("ic1ih1000000000oc1kh1000000000dh1000000000", BENCH_DESC_INVALID, NULL);
+    const char *m = "1000000000000000000"; /* BENCH_DESC_MAX_VALUE */
+    char s[256];
+    snprintf(s, sizeof s, "mb%sic%sih%soc%skh%s", m, m, m, m, m);
+    clconv_desc d = parse_ok(s, NULL, 0);
+    cr_expect_eq(d.h, BENCH_DESC_MAX_VALUE);
+    snprintf(s, sizeof s, "ic1ih%soc1kh%sdh%s", m, m, m);
+    expect_status(s, BENCH_DESC_INVALID, "extent");
+    /* (k-1)*(d+1) and (o-1)*s of values at the limit would overflow int64 */
+    snprintf(s, sizeof s, "ic1ih5oc1kh%sdh%s", m, m);
+    expect_status(s, BENCH_DESC_INVALID, "extent");
+    snprintf(s, sizeof s, "ic1ih5oc1oh%ssh%skh1", m, m);
+    expect_status(s, BENCH_DESC_INVALID, "span");
     /* deduced values beyond the limit could not be written back: refused */
-    expect_status("ic1ih1000000000oc1oh1000000000kh1000000000sh1000000000dh0",
-                  BENCH_DESC_INVALID, "deduced");
-    expect_status("ic1ih1000000000oc1kh1ph1000000000", BENCH_DESC_INVALID, "deduced");
-    d = parse_ok("ic1ih999999998oc1kh1ph1", NULL, 0);
-    cr_expect_eq(d.h, 999999998);
+    expect_status("ic1ih1000000000000000000oc1kh1ph1000000000000000000", BENCH_DESC_INVALID,
+                  "deduced");
+    d = parse_ok("ic1ih999999999999999998oc1kh1ph1", NULL, 0);
+    cr_expect_eq(d.h, 999999999999999998LL);
 }
 
 Test(bench_parse, null_arguments)
@@ -391,7 +429,14 @@ Test(bench_tokenize, benchdnn_rules)
     bench_tokens_free(&t);
 }
 
-static char *slurp(const char *path)
+/* File helpers the other test_bench_*.c files share (they declare them). */
+char *bench_test_slurp(const char *path);
+char *bench_test_tmpdir(void);
+char *bench_test_batch(const char *dir, const char *name, const char *text);
+void bench_test_rmtree(char *dir);
+
+/* The whole file, malloc'ed. */
+char *bench_test_slurp(const char *path)
 {
     FILE *f = fopen(path, "rb");
     cr_assert_not_null(f, "cannot open %s (run the tests from the repository root)", path);
@@ -406,9 +451,42 @@ static char *slurp(const char *path)
     return s;
 }
 
+/* A new empty directory under /tmp, malloc'ed. */
+char *bench_test_tmpdir(void)
+{
+    char *dir = strdup("/tmp/clconv-bench-test-XXXXXX");
+    cr_assert_not_null(dir);
+    cr_assert_not_null(mkdtemp(dir));
+    return dir;
+}
+
+/* Writes text to dir/name and returns "--batch=dir/name" (malloc'ed; the
+ * path starts 8 characters in). */
+char *bench_test_batch(const char *dir, const char *name, const char *text)
+{
+    size_t n = strlen(dir) + strlen(name) + 10;
+    char *opt = malloc(n);
+    cr_assert_not_null(opt);
+    snprintf(opt, n, "--batch=%s/%s", dir, name);
+    FILE *f = fopen(opt + 8, "w");
+    cr_assert_not_null(f, "cannot create %s", opt + 8);
+    fputs(text, f);
+    fclose(f);
+    return opt;
+}
+
+/* Removes dir and everything in it, and frees it. */
+void bench_test_rmtree(char *dir)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
+    free(dir);
+}
+
 static size_t check_shape_file(const char *path, bench_tokens *t)
 {
-    char *text = slurp(path);
+    char *text = bench_test_slurp(path);
     cr_assert_eq(bench_tokenize(text, t), 0);
     free(text);
     for (size_t i = 0; i < t->n; i++) {
@@ -571,23 +649,13 @@ Test(bench_options, demo_defaults_and_overrides, .init = quiet)
 
 Test(bench_options, nested_batch_files, .init = quiet)
 {
-    char dir[] = "/tmp/clconv-bench-test-XXXXXX";
-    cr_assert_not_null(mkdtemp(dir));
-    char outer[128], inner[128];
-    snprintf(outer, sizeof outer, "%s/outer", dir);
-    snprintf(inner, sizeof inner, "%s/inner", dir);
-    FILE *f = fopen(inner, "w");
-    cr_assert_not_null(f);
-    fputs("# shapes\nic3ih5oc4kh3n\"one\" ic4ih6oc4kh3_\\\n n\"two\"\n", f);
-    fclose(f);
-    f = fopen(outer, "w");
-    cr_assert_not_null(f);
-    fputs("--reset --dir=bwd_d\n--batch=inner  # relative to this file\n--mb=5 --batch=inner\n", f);
-    fclose(f);
+    char *dir = bench_test_tmpdir();
+    char *inner = bench_test_batch(dir, "inner",
+                                   "# shapes\nic3ih5oc4kh3n\"one\" ic4ih6oc4kh3_\\\n n\"two\"\n");
+    char *outer = bench_test_batch(dir, "outer", "--reset --dir=bwd_d\n--batch=inner  # relative "
+                                                 "to this file\n--mb=5 --batch=inner\n");
     bench_opts o;
-    char opt[160];
-    snprintf(opt, sizeof opt, "--batch=%s", outer);
-    const char *args[] = {opt, NULL};
+    const char *args[] = {outer, NULL};
     cr_assert_eq(parse_args(&o, args), BENCH_EXIT_OK);
     cr_assert_eq(o.nprobs, 4);
     cr_expect_str_eq(o.probs[1].name, "two");
@@ -597,13 +665,93 @@ Test(bench_options, nested_batch_files, .init = quiet)
     cr_expect_eq(o.probs[3].d.n, 5);
     bench_opts_free(&o);
     /* a file that includes itself stops at the nesting limit */
-    f = fopen(inner, "w");
-    fputs("--batch=inner\n", f);
-    fclose(f);
-    snprintf(opt, sizeof opt, "--batch=%s", inner);
+    free(bench_test_batch(dir, "inner", "--batch=inner\n"));
+    args[0] = inner;
     cr_expect_eq(parse_args(&o, args), BENCH_EXIT_USAGE);
     bench_opts_free(&o);
-    remove(inner);
-    remove(outer);
-    remove(dir);
+    free(inner);
+    free(outer);
+    bench_test_rmtree(dir);
+}
+
+/* Like C's #include "...": a nested file is the one next to the including
+ * file, even when the working directory has a file of that name; the
+ * working directory is the fallback. */
+Test(bench_options, nested_batch_next_to_the_including_file_first, .init = quiet)
+{
+    char *near = bench_test_tmpdir(), *cwd = bench_test_tmpdir();
+    char *outer = bench_test_batch(near, "outer", "--batch=inner --batch=only_in_cwd\n");
+    free(bench_test_batch(near, "inner", "ic3ih5oc4kh3n\"near\"\n"));
+    free(bench_test_batch(cwd, "inner", "ic3ih5oc4kh3n\"cwd\"\n"));
+    free(bench_test_batch(cwd, "only_in_cwd", "ic3ih5oc4kh3n\"fallback\"\n"));
+    cr_assert_eq(chdir(cwd), 0);
+    const char *args[] = {outer, NULL};
+    bench_opts o;
+    cr_assert_eq(parse_args(&o, args), BENCH_EXIT_OK);
+    cr_assert_eq(o.nprobs, 2);
+    cr_expect_str_eq(o.probs[0].name, "near");
+    cr_expect_str_eq(o.probs[1].name, "fallback");
+    bench_opts_free(&o);
+    /* a file named on the command line is relative to the working directory */
+    const char *args2[] = {"--batch=inner", NULL};
+    cr_assert_eq(parse_args(&o, args2), BENCH_EXIT_OK);
+    cr_expect_str_eq(o.probs[0].name, "cwd");
+    bench_opts_free(&o);
+    free(outer);
+    bench_test_rmtree(near);
+    bench_test_rmtree(cwd);
+}
+
+/* In a batch file a descriptor that does not parse, an all-comment file
+ * and benchdnn's sizes above 2^32 do not stop the parse: the bad line is
+ * counted (and printed), the rest go on.  On the command line a bad
+ * descriptor stays a usage error (bench_options.usage_errors). */
+Test(bench_options, batch_lines_never_abort_the_batch, .init = quiet)
+{
+    char *dir = bench_test_tmpdir();
+    char *bad = bench_test_batch(dir, "bad", "ic3ih5oc4kh3x\nmb1ic1oc1iw4294967311kw3\n"
+                                             "ic3ih5oc4kh3 mb1ic16oc16_ih1oh1kh3ph0\n");
+    char *empty = bench_test_batch(dir, "empty", "# FastRCNN part 3\n"
+                                                 "# mb1_g1ic512oc24_ih38oh38kh1n\"x\"\n");
+    bench_opts o;
+    const char *args[] = {bad, empty, NULL};
+    cr_assert_eq(parse_args(&o, args), BENCH_EXIT_OK);
+    cr_expect_eq(o.nprobs, 2);
+    cr_expect_eq(o.invalid, 1);
+    cr_expect_eq(o.unsupported, 1);
+    cr_expect_eq(o.probs[0].d.w, 4294967311LL);
+    cr_expect_eq(o.probs[0].file, 0);
+    bench_opts_free(&o);
+    /* a batch with no problems is an empty run, not "no problems" */
+    const char *args2[] = {empty, NULL};
+    cr_expect_eq(parse_args(&o, args2), BENCH_EXIT_OK);
+    cr_expect_eq(o.nprobs, 0);
+    bench_opts_free(&o);
+    /* an option in a batch file still is a usage error */
+    free(bench_test_batch(dir, "empty", "--dir=up ic3ih5oc4kh3\n"));
+    cr_expect_eq(parse_args(&o, args2), BENCH_EXIT_USAGE);
+    bench_opts_free(&o);
+    free(bad);
+    free(empty);
+    bench_test_rmtree(dir);
+}
+
+Test(bench_options, mode_i_run_per_file_run_max_gflop, .init = quiet)
+{
+    bench_opts o;
+    const char *args[] = {"--mode=I", "--run-per-file", "3", "--run-max-gflop=0.5", "ic3ih5oc4kh3",
+                          NULL};
+    cr_assert_eq(parse_args(&o, args), BENCH_EXIT_OK);
+    cr_expect(o.init && !o.check && !o.perf);
+    cr_expect_eq(o.run_per_file, 3);
+    cr_expect(o.run_max_gflop == 0.5);
+    cr_expect_eq(o.probs[0].file, -1);
+    bench_opts_free(&o);
+    static const char *const bad[][2] = {{"--mode=IC", NULL}, {"--run-per-file=-1", NULL},
+                                         {"--run-max-gflop=0", NULL}, {"--run-per-file=x", NULL}};
+    for (int i = 0; i < 4; i++) {
+        const char *a[] = {bad[i][0], "ic3ih5oc4kh3", NULL};
+        cr_expect_eq(parse_args(&o, a), BENCH_EXIT_USAGE, "%s", bad[i][0]);
+        bench_opts_free(&o);
+    }
 }

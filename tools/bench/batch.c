@@ -23,12 +23,13 @@ static int readable(const char *path)
     return f != NULL;
 }
 
+/* Like C's #include "...": a relative name inside a batch file means the
+ * file next to it, wherever the tool runs from; the working directory is
+ * the fallback (benchdnn's inputs name nested files both ways). */
 char *bench_batch_path(const char *file, const char *base_file)
 {
-    if (file[0] == '/' || !base_file || readable(file))
-        return dup_str(file);
-    const char *slash = strrchr(base_file, '/');
-    if (!slash)
+    const char *slash = base_file ? strrchr(base_file, '/') : NULL;
+    if (file[0] == '/' || !slash)
         return dup_str(file);
     size_t dl = (size_t)(slash - base_file) + 1, fl = strlen(file);
     char *p = malloc(dl + fl + 1);
@@ -36,11 +37,10 @@ char *bench_batch_path(const char *file, const char *base_file)
         return NULL;
     memcpy(p, base_file, dl);
     memcpy(p + dl, file, fl + 1);
-    if (!readable(p)) {
-        free(p);
-        return dup_str(file);
-    }
-    return p;
+    if (readable(p))
+        return p;
+    free(p);
+    return dup_str(file);
 }
 
 char *bench_read_text(const char *path, char *err, size_t err_cap)

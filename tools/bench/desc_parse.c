@@ -72,9 +72,10 @@ static int parse_uint(const char **s, int64_t *v)
     const char *p = *s;
     int64_t x = 0;
     while (*p >= '0' && *p <= '9') {
-        x = x * 10 + (*p - '0');
-        if (x > BENCH_DESC_MAX_VALUE)
+        int digit = *p - '0';
+        if (x > (BENCH_DESC_MAX_VALUE - digit) / 10)
             return -1;
+        x = x * 10 + digit;
         p++;
     }
     if (p == *s)
@@ -139,6 +140,14 @@ static int64_t extent(int64_t k, int64_t dl)
     return (k - 1) * (dl + 1) + 1;
 }
 
+/* Whether a*b stays within the value limit (a, b >= 0): the products the
+ * parser forms, (k-1)*(d+1) and (o-1)*s, of two values up to the limit
+ * could overflow int64. */
+static int product_fits(int64_t a, int64_t b)
+{
+    return a == 0 || b <= BENCH_DESC_MAX_VALUE / a;
+}
+
 /* benchdnn's compute_out / compute_pad, C division truncating like C++. */
 static int64_t compute_out(int64_t i, int64_t k, int64_t s, int64_t p, int64_t dl)
 {
@@ -163,6 +172,11 @@ static bench_desc_status infer_dim(raw_desc *r, int x, const char *str, char *er
         return fail(err, cap, BENCH_DESC_INVALID,
                     "\"i%c\" and \"k%c\" must be given and positive when any %c value is, in "
                     "descriptor \"%.80s\"", c, c, c, str);
+    if (!product_fits(r->k[x] - 1, r->dl[x] + 1) ||
+        (r->o[x] > 0 && !product_fits(r->o[x] - 1, r->s[x])))
+        return fail(err, cap, BENCH_DESC_INVALID,
+                    "the kernel extent or the output span in %c exceeds %lld in descriptor "
+                    "\"%.80s\"", c, (long long)BENCH_DESC_MAX_VALUE, str);
     if (r->o[x] == 0) {
         if (r->p[x] < 0)
             r->p[x] = 0;
@@ -264,10 +278,13 @@ static bench_desc_status check_clconv(const raw_desc *r, const char *str, char *
             return fail(err, cap, BENCH_DESC_UNSUPPORTED,
                         "negative padding p%c%lld (deduced from o%c%lld) is not supported: \"%.80s\"",
                         c, (long long)q->p[x], c, (long long)q->o[x], str);
+        /* benchdnn pads the end by what the output needs, more than p here */
         if (q->i[x] + 2 * q->p[x] < ext)
-            return fail(err, cap, BENCH_DESC_INVALID,
-                        "kernel extent %lld exceeds padded input %lld in %c: \"%.80s\"",
-                        (long long)ext, (long long)(q->i[x] + 2 * q->p[x]), c, str);
+            return fail(err, cap, BENCH_DESC_UNSUPPORTED,
+                        "o%c%lld needs asymmetric padding: the kernel extent %lld exceeds the input "
+                        "padded by p%c%lld on both sides (%lld): \"%.80s\"", c,
+                        (long long)q->o[x], (long long)ext, c, (long long)q->p[x],
+                        (long long)(q->i[x] + 2 * q->p[x]), str);
         int64_t o = (q->i[x] + 2 * q->p[x] - ext) / q->s[x] + 1;
         if (o != q->o[x])
             return fail(err, cap, BENCH_DESC_UNSUPPORTED,
@@ -278,8 +295,12 @@ static bench_desc_status check_clconv(const raw_desc *r, const char *str, char *
     return BENCH_DESC_OK;
 }
 
+/* Every field written, struct_size as clconv_desc_init sets it, so that a
+ * parsed descriptor is the same whatever *d held before. */
 static void to_clconv(const raw_desc *r, clconv_desc *d)
 {
+    memset(d, 0, sizeof *d);
+    d->struct_size = (int64_t)sizeof *d;
     d->n = r->mb;
     d->c = r->ic;
     d->h = r->i[SP_H];

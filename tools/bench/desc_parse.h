@@ -13,6 +13,9 @@
  *   - missing output: o = (i - ((k-1)*(d+1)+1) + 2p) / s + 1 with p = 0
  *     if missing;
  *   - given output, missing padding: p = ((o-1)*s - i + (k-1)*(d+1)+1) / 2.
+ * Problems benchdnn runs but clconv cannot are BENCH_DESC_UNSUPPORTED:
+ * 3-D ones, and those whose output implies asymmetric or negative padding
+ * (a kernel wider than the input padded by p on both sides included).
  * Pure string processing: no I/O, no allocation, no library calls, so the
  * function can be fuzzed on its own. */
 #ifndef BENCH_DESC_PARSE_H
@@ -28,11 +31,15 @@ typedef enum bench_desc_status {
                              * asymmetric or negative padding) */
 } bench_desc_status;
 
-/* Largest value accepted for any one number in a descriptor. */
-#define BENCH_DESC_MAX_VALUE 1000000000LL
+/* Largest value accepted for any one number in a descriptor, given or
+ * deduced: far above any layer a device holds (benchdnn's own inputs go past
+ * 2^32, and those are the library's to refuse or run), and low enough that
+ * the parser's sums of three values cannot overflow int64. */
+#define BENCH_DESC_MAX_VALUE 1000000000000000000LL
 
 /* Parse s into *d (and the name into name[name_cap], truncated, always
- * NUL-terminated when name_cap > 0).  On failure *d is untouched and err
+ * NUL-terminated when name_cap > 0); on success every field of *d is set,
+ * struct_size as clconv_desc_init sets it.  On failure *d is untouched and err
  * (if err_cap > 0) holds a one-line reason.  name and err may be NULL when
  * their capacity is 0. */
 bench_desc_status bench_parse_desc(const char *s, clconv_desc *d, char *name, size_t name_cap,

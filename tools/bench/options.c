@@ -27,9 +27,14 @@ static const char usage_text[] =
     "                  one row each (default auto)\n"
     "  --mb=N          override the problems' minibatch (0: as written)\n"
     "  --reset         --dir, --algo and --mb back to their defaults\n"
-    "  --batch=FILE    read problems and options from FILE ('#' comments)\n"
-    "  --mode=C|P|CP   C: check against the float64 CPU reference (benchdnn's\n"
-    "                  N:PASSED / N:FAILED lines); P: time (default); CP: both\n"
+    "  --batch=FILE    read problems and options from FILE ('#' comments; a\n"
+    "                  nested FILE is looked up next to the including file first)\n"
+    "  --mode=C|P|CP|I C: check against the float64 CPU reference (benchdnn's\n"
+    "                  N:PASSED / N:FAILED lines); P: time (default); CP: both;\n"
+    "                  I: only the library's checks of each problem, nothing runs\n"
+    "  --run-per-file=N  run only the first N problems of each batch file\n"
+    "  --run-max-gflop=X run only problems of at most X GFLOP per pass; with\n"
+    "                  either, the problems not run get --mode=I's checks\n"
     "  --device=SEL    OpenCL device: \"P:D\", gpu, cpu, or a name part (default:\n"
     "                  $CLCONV_DEVICE, else the first GPU, else the first CPU)\n"
     "  --reps=N        timed repetitions (default 10), after --warmup=N (2)\n"
@@ -44,7 +49,9 @@ static const char usage_text[] =
     "  --demo          the built-in demo set, all passes and algorithms, mode CP\n"
     "  --help, --version\n"
     "\n"
-    "Exit status: 0 success, 1 a check failed or a pass errored, 2 usage error.\n";
+    "Exit status: 0 success, 1 a check failed, a pass errored or a batch file\n"
+    "holds an invalid descriptor, 2 usage error (unknown option, bad value,\n"
+    "bad descriptor on the command line, no device matches --device).\n";
 
 #define DEFAULT_REF_MAX_GFLOP 4.0
 
@@ -164,40 +171,62 @@ static int parse_double(const char *v, double lo, double *out)
 
 static int set_mode(bench_opts *o, const char *v, const char *where)
 {
-    int c = 0, p = 0;
-    for (const char *s = v; *s; s++) {
+    int c = 0, p = 0, i = strcasecmp(v, "I") == 0;
+    for (const char *s = v; *s && !i; s++) {
         if (*s == 'c' || *s == 'C')
             c = 1;
         else if (*s == 'p' || *s == 'P')
             p = 1;
         else
-            return usage_error(where, "--mode=%s: want C, P or CP", v);
+            return usage_error(where, "--mode=%s: want C, P, CP or I", v);
     }
-    if (!c && !p)
-        return usage_error(where, "--mode=%s: want C, P or CP", v);
+    if (!c && !p && !i)
+        return usage_error(where, "--mode=%s: want C, P, CP or I", v);
     o->check = c;
     o->perf = p;
+    o->init = i;
     o->mode_set = 1;
     return 0;
 }
 
-static int add_problem(bench_opts *o, const char *tok, const char *where)
+/* Where a token comes from: a batch file (its path, nesting depth and
+ * index) or the command line (file NULL). */
+typedef struct token_src {
+    const char *file;
+    int depth, index;
+} token_src;
+
+/* A descriptor that cannot become a problem.  On the command line that is
+ * a usage error; in a batch file it gets its own line and count, so that
+ * one line cannot abort a whole batch. */
+static int bad_problem(bench_opts *o, bench_desc_status st, const char *err, const char *where,
+                       const token_src *src)
+{
+    if (st == BENCH_DESC_UNSUPPORTED) {
+        fprintf(stderr, "clconv-bench: unsupported: %s: %s\n", where, err);
+        o->unsupported++;
+        return 0;
+    }
+    if (!src->file)
+        return usage_error(where, "%s", err);
+    fprintf(stderr, "clconv-bench: invalid: %s: %s\n", where, err);
+    o->invalid++;
+    return 0;
+}
+
+static int add_problem(bench_opts *o, const char *tok, const char *where, const token_src *src)
 {
     bench_problem p;
     char err[320];
     memset(&p, 0, sizeof p);
     bench_desc_status st = bench_parse_desc(tok, &p.d, p.name, sizeof p.name, err, sizeof err);
-    if (st == BENCH_DESC_UNSUPPORTED) {
-        fprintf(stderr, "clconv-bench: skipped: %s: %s\n", where, err);
-        o->unsupported++;
-        return 0;
-    }
     if (st != BENCH_DESC_OK)
-        return usage_error(where, "%s", err);
+        return bad_problem(o, st, err, where, src);
     if (o->mb > 0)
         p.d.n = o->mb;
     p.dirs = o->dirs;
     p.algos = o->algos;
+    p.file = src->file ? src->index : -1;
     if (o->nprobs == o->cap) {
         size_t cap = o->cap ? 2 * o->cap : 32;
         bench_problem *v = realloc(o->probs, cap * sizeof *v);
@@ -211,15 +240,14 @@ static int add_problem(bench_opts *o, const char *tok, const char *where)
     return 0;
 }
 
-static int apply(bench_opts *o, const char *tok, const char *where, const char *file, int depth);
+static int apply(bench_opts *o, const char *tok, const char *where, const token_src *src);
 
-static int load_batch(bench_opts *o, const char *name, const char *where, const char *base,
-                      int depth)
+static int load_batch(bench_opts *o, const char *name, const char *where, const token_src *from)
 {
-    if (depth >= MAX_BATCH_DEPTH)
+    if (from->depth >= MAX_BATCH_DEPTH)
         return usage_error(where, "--batch=%s: batch files nested too deeply", name);
     char err[320];
-    char *path = bench_batch_path(name, base);
+    char *path = bench_batch_path(name, from->file);
     char *text = path ? bench_read_text(path, err, sizeof err) : NULL;
     if (!text) {
         free(path);
@@ -228,10 +256,11 @@ static int load_batch(bench_opts *o, const char *name, const char *where, const 
     bench_tokens t = {0};
     int rc = bench_tokenize(text, &t) ? usage_error(where, "%s", "out of host memory") : 0;
     free(text);
+    token_src src = {path, from->depth + 1, o->nfiles++};
     for (size_t i = 0; i < t.n && !rc; i++) {
         char loc[400];
         snprintf(loc, sizeof loc, "%s:%d", path, t.v[i].line);
-        rc = apply(o, t.v[i].text, loc, path, depth + 1);
+        rc = apply(o, t.v[i].text, loc, &src);
     }
     bench_tokens_free(&t);
     free(path);
@@ -298,9 +327,9 @@ static int set_numbers(bench_opts *o, const char *tok, const char *where, int *h
 {
     static const struct { const char *name; long long lo, hi; } nums[] = {
         {"--reps", 1, 100000}, {"--warmup", 0, 1000}, {"--seed", 0, INT64_MAX},
-        {"--offset", 0, 1 << 20},
+        {"--offset", 0, 1 << 20}, {"--run-per-file", 0, 1000000000},
     };
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         const char *v = opt_value(tok, nums[i].name);
         long long x;
         if (!v)
@@ -317,8 +346,10 @@ static int set_numbers(bench_opts *o, const char *tok, const char *where, int *h
             o->warmup = (int)x;
         else if (i == 2)
             o->seed = (uint64_t)x;
-        else
+        else if (i == 3)
             o->offset = (size_t)x;
+        else
+            o->run_per_file = (long)x;
         return 0;
     }
     return 0;
@@ -339,6 +370,9 @@ static int set_global(bench_opts *o, const char *tok, const char *where, int *ha
     } else if ((v = opt_value(tok, "--ref-max-gflop"))) {
         if (parse_double(v, 0.0, &o->ref_max_gflop))
             return usage_error(where, "--ref-max-gflop=%s: want a number >= 0", v);
+    } else if ((v = opt_value(tok, "--run-max-gflop"))) {
+        if (parse_double(v, 0.0, &o->run_max_gflop) || o->run_max_gflop <= 0)
+            return usage_error(where, "--run-max-gflop=%s: want a number > 0", v);
     } else if ((v = opt_value(tok, "--peak-gflops"))) {
         if (parse_double(v, 0.0, &o->peak_gflops) || o->peak_gflops <= 0)
             return usage_error(where, "--peak-gflops=%s: want a number > 0", v);
@@ -357,14 +391,14 @@ static int set_global(bench_opts *o, const char *tok, const char *where, int *ha
     return 0;
 }
 
-static int apply(bench_opts *o, const char *tok, const char *where, const char *file, int depth)
+static int apply(bench_opts *o, const char *tok, const char *where, const token_src *src)
 {
     int handled = 0, rc;
     const char *v;
     if (tok[0] != '-')
-        return add_problem(o, tok, where);
+        return add_problem(o, tok, where, src);
     if ((v = opt_value(tok, "--batch")))
-        return load_batch(o, v, where, file, depth);
+        return load_batch(o, v, where, src);
     if ((rc = set_per_problem(o, tok, where, &handled)) || handled)
         return rc;
     if ((rc = set_global(o, tok, where, &handled)) || handled)
@@ -386,6 +420,7 @@ static void init(bench_opts *o, const char *argv0)
     o->warmup = 2;
     o->ref_max_gflop = DEFAULT_REF_MAX_GFLOP;
     o->seed = 1;
+    o->run_per_file = -1;
     o->argv0 = argv0 ? argv0 : "clconv-bench";
 }
 
@@ -401,8 +436,9 @@ static int add_demo(bench_opts *o)
         o->check = o->perf = 1;
     for (size_t i = 0; i < bench_demo_count; i++) {
         char where[48];
+        token_src src = {NULL, 0, -1};
         snprintf(where, sizeof where, "demo problem %zu", i + 1);
-        int rc = add_problem(o, bench_demo_shapes[i], where);
+        int rc = add_problem(o, bench_demo_shapes[i], where, &src);
         if (rc)
             return rc;
     }
@@ -429,8 +465,9 @@ static int apply_arg(bench_opts *o, char **argv, int argc, int i, int *used)
     static const char *const valued[] = {"--dir", "--algo", "--mb", "--batch", "--mode",
                                          "--device", "--reps", "--warmup", "--peer",
                                          "--ref-max-gflop", "--peak-gflops", "--seed",
-                                         "--offset"};
+                                         "--offset", "--run-per-file", "--run-max-gflop"};
     char where[32];
+    token_src src = {NULL, 0, -1};
     snprintf(where, sizeof where, "argument %d", i);
     *used = 1;
     for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) {
@@ -445,9 +482,9 @@ static int apply_arg(bench_opts *o, char **argv, int argc, int i, int *used)
         o->joined[o->njoined++] = joined; /* kept: --device points into it */
         snprintf(joined, n, "%s=%s", argv[i], argv[i + 1]);
         *used = 2;
-        return apply(o, joined, where, NULL, 0);
+        return apply(o, joined, where, &src);
     }
-    return apply(o, argv[i], where, NULL, 0);
+    return apply(o, argv[i], where, &src);
 }
 
 int bench_opts_parse(bench_opts *o, int argc, char **argv)
@@ -469,7 +506,8 @@ int bench_opts_parse(bench_opts *o, int argc, char **argv)
         if (rc)
             return rc;
     }
-    if (o->nprobs == 0 && o->unsupported == 0) {
+    /* a batch that holds no problems is an empty run, not an error */
+    if (o->nprobs == 0 && o->unsupported == 0 && o->nfiles == 0) {
         fprintf(stderr, "clconv-bench: error: no problems: give a descriptor, --batch=FILE or "
                         "--demo (see --help)\n");
         return BENCH_EXIT_USAGE;

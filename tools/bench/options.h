@@ -28,6 +28,7 @@ typedef struct bench_problem {
     char name[BENCH_NAME_CAP];
     unsigned dirs;              /* bits 1 << BENCH_FWD ... */
     unsigned algos;             /* bits BENCH_ALGO_BIT(clconv_algo) */
+    int file;                   /* which --batch file (0, 1, ... as read); -1: none */
 } bench_problem;
 
 typedef struct bench_opts {
@@ -37,6 +38,9 @@ typedef struct bench_opts {
     int dirs_set, algos_set, mode_set, pending;
     /* global settings */
     int check, perf;            /* --mode=C / P / CP */
+    int init;                   /* --mode=I: the library's checks only, nothing runs */
+    long run_per_file;          /* --run-per-file: run the first N of each file; -1: all */
+    double run_max_gflop;       /* --run-max-gflop: run only up to this work; 0: all */
     int reps, warmup;
     const char *device;         /* NULL: the library's default */
     int peer_clblast;
@@ -50,12 +54,18 @@ typedef struct bench_opts {
     bench_problem *probs;
     size_t nprobs, cap;
     size_t unsupported;         /* valid benchdnn problems clconv cannot run */
+    size_t invalid;             /* descriptors in batch files that do not parse */
+    int nfiles;                 /* batch files read (an empty batch is an empty run) */
     char *joined[16];           /* "--opt=value" made from "--opt value" */
     int njoined;
 } bench_opts;
 
 /* Parse argv (batch files included).  BENCH_EXIT_OK, BENCH_EXIT_USAGE
- * (message printed), or BENCH_EXIT_DONE (--help/--version printed). */
+ * (message printed), or BENCH_EXIT_DONE (--help/--version printed).
+ * Usage errors are the command line's and the options in batch files; a
+ * descriptor in a batch file that clconv cannot run (unsupported) or that
+ * does not parse (invalid) gets its own message and count instead, so that
+ * no problem can abort a batch. */
 int bench_opts_parse(bench_opts *o, int argc, char **argv);
 void bench_opts_free(bench_opts *o);
 

@@ -61,33 +61,86 @@ static int make_output(cl_command_queue q, bench_bufs *b, int t, cl_int *err)
     return *err == CL_SUCCESS ? 0 : -1;
 }
 
-static int sizes(const clconv_desc *d, bench_bufs *b, char *err, size_t cap)
+static const char *const names[BT_N] = {"x", "w", "dy", "y", "dx", "dw", "db"};
+
+static clconv_status sizes(const clconv_desc *d, bench_bufs *b, char *err, size_t cap)
 {
     size_t nx, nw, ny;
     clconv_status st = clconv_tensor_elems(d, &nx, &nw, &ny);
     if (st != CLCONV_OK) {
-        snprintf(err, cap, "%s", clconv_status_name(st));
-        return -1;
+        snprintf(err, cap, "%s: %s", clconv_status_name(st), clconv_status_string(st));
+        return st;
     }
     size_t n[BT_N] = {nx, nw, ny, ny, nx, nw, (size_t)d->k};
     for (int t = 0; t < BT_N; t++) {
         b->t[t].elems = n[t];
         if (n[t] > (SIZE_MAX / sizeof(float) - BENCH_GUARD - b->off)) {
-            snprintf(err, cap, "tensor of %zu elements too large for this host", n[t]);
-            return -1;
+            snprintf(err, cap, "%s: the %s tensor of %zu elements is too large for this host",
+                     clconv_status_name(CLCONV_TOO_LARGE), names[t], n[t]);
+            return CLCONV_TOO_LARGE;
         }
     }
-    return 0;
+    return CLCONV_OK;
 }
 
-int bench_bufs_create(clconv_ctx *ctx, const clconv_desc *d, unsigned dirs, size_t off,
-                      uint64_t seed, bench_bufs *b, char *err, size_t cap)
+void bench_limits_query(cl_device_id dev, bench_limits *lim)
 {
-    static const char *const names[BT_N] = {"x", "w", "dy", "y", "dx", "dw", "db"};
+    memset(lim, 0, sizeof *lim);
+    if (clGetDeviceInfo(dev, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof lim->max_alloc,
+                        &lim->max_alloc, NULL) != CL_SUCCESS)
+        lim->max_alloc = 0;
+    if (clGetDeviceInfo(dev, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof lim->global, &lim->global,
+                        NULL) != CL_SUCCESS)
+        lim->global = 0;
+}
+
+static clconv_status over_limit(const char *what, double bytes, const char *bound, cl_ulong lim,
+                                char *err, size_t cap)
+{
+    snprintf(err, cap, "%s: %s needs %.0f bytes, more than the device's %s (%llu bytes)",
+             clconv_status_name(CLCONV_DEVICE_LIMIT), what, bytes, bound,
+             (unsigned long long)lim);
+    return CLCONV_DEVICE_LIMIT;
+}
+
+clconv_status bench_bufs_fit(const clconv_desc *d, unsigned dirs, size_t off,
+                             const bench_limits *lim, size_t extra, char *err, size_t cap)
+{
+    bench_bufs b;
+    memset(&b, 0, sizeof b);
+    b.off = off;
+    clconv_status st = sizes(d, &b, err, cap);
+    if (st != CLCONV_OK)
+        return st;
+    unsigned m = needed(dirs);
+    double total = (double)extra; /* a sum of sizes that each fit size_t may not */
+    char what[40];
+    for (int t = 0; t < BT_N; t++) {
+        if (!(m & (1u << t)))
+            continue;
+        double bytes = (double)bench_buf_floats(&b, t) * sizeof(float);
+        snprintf(what, sizeof what, "the %s buffer", names[t]);
+        if (lim->max_alloc && bytes > (double)lim->max_alloc)
+            return over_limit(what, bytes, "largest allocation", lim->max_alloc, err, cap);
+        total += bytes;
+    }
+    if (lim->max_alloc && (double)extra > (double)lim->max_alloc)
+        return over_limit("the library's scratch", (double)extra, "largest allocation",
+                          lim->max_alloc, err, cap);
+    if (lim->global && total > (double)lim->global)
+        return over_limit("the layer", total, "global memory", lim->global, err, cap);
+    return CLCONV_OK;
+}
+
+clconv_status bench_bufs_create(clconv_ctx *ctx, const clconv_desc *d, unsigned dirs, size_t off,
+                                const bench_limits *lim, uint64_t seed, bench_bufs *b, char *err,
+                                size_t cap)
+{
     memset(b, 0, sizeof *b);
     b->off = off;
-    if (sizes(d, b, err, cap))
-        return -1;
+    clconv_status st = bench_bufs_fit(d, dirs, off, lim, 0, err, cap);
+    if (st != CLCONV_OK || (st = sizes(d, b, err, cap)) != CLCONV_OK)
+        return st;
     unsigned m = needed(dirs);
     cl_command_queue q = clconv_cl_queue(ctx);
     for (int t = 0; t < BT_N; t++) {
@@ -104,10 +157,10 @@ int bench_bufs_create(clconv_ctx *ctx, const clconv_desc *d, unsigned dirs, size
             snprintf(err, cap, "cannot create or fill the %s buffer (%zu bytes): OpenCL error %d",
                      names[t], bytes, e);
             bench_bufs_free(b);
-            return -1;
+            return CLCONV_OUT_OF_DEVICE_MEMORY;
         }
     }
-    return 0;
+    return CLCONV_OK;
 }
 
 void bench_bufs_free(bench_bufs *b)

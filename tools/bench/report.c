@@ -2,6 +2,7 @@
 #include "report.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "repro.h"
@@ -15,6 +16,8 @@ static int table(const bench_report *r)
 static void print_env(FILE *f, const bench_opts *o, const bench_env *env)
 {
     fprintf(f, "clconv-bench: libclconv %s on %s\n", clconv_version_string(), env->device);
+    if (env->no_device)
+        return;
     if (o->perf) {
         if (env->peak_gflops > 0 && env->peak_width == 0)
             fprintf(f, "clconv-bench: fp32 peak %.1f GFLOP/s (--peak-gflops)", env->peak_gflops);
@@ -106,8 +109,8 @@ static void table_row(bench_report *r, const bench_row *row, int id)
 /* benchdnn's "N:STATUS (details) __REPRO: command". */
 static void test_line(bench_report *r, const bench_row *row, int id, const char *indent)
 {
-    char repro[1400], detail[480];
-    bench_row_repro(r, row, row->status == BENCH_ROW_RAN ? "P" : "C", repro, sizeof repro);
+    char detail[480];
+    char *repro = bench_row_repro(r, row, row->status == BENCH_ROW_RAN ? "P" : "C");
     if (row->checked && row->note[0])
         snprintf(detail, sizeof detail, "%s %s, rel_err %.3g, max_abs %.3g: %s",
                  bench_pass_name(row->pass), bench_row_algo(row), row->cmp.rel_err,
@@ -122,7 +125,8 @@ static void test_line(bench_report *r, const bench_row *row, int id, const char 
     /* in the table an unimplemented pass needs no repro: the problem's follows */
     int brief = row->status == BENCH_ROW_UNIMPLEMENTED && *indent;
     fprintf(r->msg, "%s%d:%s (%s)%s%s\n", indent, id, bench_status_word(row->status), detail,
-            brief ? "" : " __REPRO: ", brief ? "" : repro);
+            brief ? "" : " __REPRO: ", brief ? "" : bench_repro_text(repro));
+    free(repro);
 }
 
 static void count(bench_report *r, const bench_row *row)
@@ -133,6 +137,7 @@ static void count(bench_report *r, const bench_row *row)
     case BENCH_ROW_PASSED: r->passed++; break;
     case BENCH_ROW_FAILED: r->failed++; break;
     case BENCH_ROW_SKIPPED: r->skipped++; break;
+    case BENCH_ROW_INITIALIZED: r->initialized++; break;
     default: r->unimpl++; break;
     }
     int a = row->algo < 0 ? 0 : row->algo;
@@ -158,7 +163,8 @@ void bench_report_row(bench_report *r, const bench_row *row)
         bench_json_row(r->out, r, row, id);
     else if (r->o->perf)
         table_row(r, row, id);
-    int plain = row->status == BENCH_ROW_RAN || row->status == BENCH_ROW_PASSED;
+    int plain = row->status == BENCH_ROW_RAN || row->status == BENCH_ROW_PASSED ||
+                row->status == BENCH_ROW_INITIALIZED;
     if (!table(r) || !r->o->perf)
         test_line(r, row, id, "");
     else if (!plain)
@@ -171,9 +177,9 @@ void bench_report_problem_done(bench_report *r, const bench_problem *p)
 {
     if (!table(r) || !r->o->perf)
         return;
-    char repro[1400];
-    bench_repro(r->o, p, bench_mode_str(r->o), p->dirs, p->algos, repro, sizeof repro);
-    fprintf(r->out, "       repro: %s\n", repro);
+    char *repro = bench_repro(r->o, p, bench_mode_str(r->o), p->dirs, p->algos);
+    fprintf(r->out, "       repro: %s\n", bench_repro_text(repro));
+    free(repro);
 }
 
 static void geomeans(bench_report *r)
@@ -207,9 +213,18 @@ void bench_report_end(bench_report *r)
         geomeans(r);
     fprintf(r->msg, "tests:%d passed:%d failed:%d skipped:%d unimplemented:%d", r->tests,
             r->passed, r->failed, r->skipped, r->unimpl);
+    if (r->initialized)
+        fprintf(r->msg, " initialized:%d", r->initialized);
     if (r->o->unsupported)
         fprintf(r->msg, " unsupported:%zu", r->o->unsupported);
+    if (r->o->invalid)
+        fprintf(r->msg, " invalid:%zu", r->o->invalid);
     fprintf(r->msg, "\n");
     fflush(r->out);
     fflush(r->msg);
+}
+
+int bench_report_exit(const bench_report *r)
+{
+    return r->failed || r->o->invalid ? BENCH_EXIT_FAILED : BENCH_EXIT_OK;
 }

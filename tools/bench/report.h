@@ -14,8 +14,10 @@ typedef enum bench_status {
     BENCH_ROW_RAN = 0,      /* timed, not checked */
     BENCH_ROW_PASSED,
     BENCH_ROW_FAILED,       /* wrong result, or the pass returned an error */
-    BENCH_ROW_SKIPPED,      /* not checked (reference too large) or could not run */
-    BENCH_ROW_UNIMPLEMENTED /* the algorithm does not implement the pass */
+    BENCH_ROW_SKIPPED,      /* not checked (reference too large) or could not run
+                             * (the device cannot hold it: DEVICE_LIMIT, TOO_LARGE) */
+    BENCH_ROW_UNIMPLEMENTED,/* the algorithm does not implement the pass */
+    BENCH_ROW_INITIALIZED   /* the library's checks passed; not run (--mode=I) */
 } bench_status;
 
 /* One pass of one problem with one algorithm. */
@@ -23,8 +25,10 @@ typedef struct bench_row {
     const bench_problem *p;
     int pass;
     int algo;               /* clconv_algo; -1 for bwd_b */
+    int init_only;          /* only the library's checks ran (--mode=I and the like) */
     double gflop;           /* work of the pass */
     bench_status status;
+    clconv_status lib_status; /* what the pass returned (CLCONV_OK: it ran) */
     int checked;            /* cmp is valid */
     bench_cmp cmp;
     int timed;
@@ -39,7 +43,7 @@ typedef struct bench_report {
     FILE *out, *msg;        /* results; human messages (stderr with --csv/--json) */
     int name_w, peer_cols;
     double peak_gflops;
-    int tests, passed, failed, skipped, unimpl;
+    int tests, passed, failed, skipped, unimpl, initialized;
     int above_peak;         /* rows above 100% of the peak */
     double log_gflops[BENCH_NPASS][CLCONV_ALGO_COUNT_];
     int n_gflops[BENCH_NPASS][CLCONV_ALGO_COUNT_];
@@ -54,11 +58,16 @@ typedef struct bench_env {
     const char *peak_error;
     const char *clock;      /* bench_clock_name() */
     int peer;               /* the peer runs */
+    int no_device;          /* nothing to run, so no device was opened */
 } bench_env;
 
 void bench_report_begin(bench_report *r, const bench_opts *o, const bench_env *env);
 void bench_report_row(bench_report *r, const bench_row *row);
 void bench_report_problem_done(bench_report *r, const bench_problem *p);
 void bench_report_end(bench_report *r);
+
+/* Exit status of the run: BENCH_EXIT_FAILED if a row failed or a batch
+ * file held an invalid descriptor, else BENCH_EXIT_OK. */
+int bench_report_exit(const bench_report *r);
 
 #endif

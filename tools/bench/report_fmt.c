@@ -2,6 +2,7 @@
 #include "report_fmt.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "desc_parse.h"
@@ -9,8 +10,9 @@
 
 const char *bench_status_word(bench_status s)
 {
-    static const char *const w[] = {"RAN", "PASSED", "FAILED", "SKIPPED", "UNIMPLEMENTED"};
-    return s <= BENCH_ROW_UNIMPLEMENTED ? w[s] : "?";
+    static const char *const w[] = {"RAN",           "PASSED",     "FAILED", "SKIPPED",
+                                    "UNIMPLEMENTED", "INITIALIZED"};
+    return s <= BENCH_ROW_INITIALIZED ? w[s] : "?";
 }
 
 const char *bench_row_algo(const bench_row *row)
@@ -37,11 +39,16 @@ double bench_row_peer_ratio(const bench_row *row)
     return row->peer.median_ms / row->t.median_ms;
 }
 
-void bench_row_repro(const bench_report *r, const bench_row *row, const char *mode, char *buf,
-                     size_t cap)
+char *bench_row_repro(const bench_report *r, const bench_row *row, const char *mode)
 {
     unsigned algos = row->algo < 0 ? BENCH_ALGO_BIT(CLCONV_ALGO_AUTO) : BENCH_ALGO_BIT(row->algo);
-    bench_repro(r->o, row->p, mode, 1u << row->pass, algos, buf, cap);
+    /* what reproduces a row that was only initialized is --mode=I */
+    return bench_repro(r->o, row->p, row->init_only ? "I" : mode, 1u << row->pass, algos);
+}
+
+const char *bench_repro_text(const char *s)
+{
+    return s ? s : "(out of host memory)";
 }
 
 /* ---- CSV ---- */
@@ -72,9 +79,9 @@ void bench_csv_header(FILE *f)
 
 void bench_csv_row(FILE *f, const bench_report *r, const bench_row *row, int id)
 {
-    char desc[600], repro[1400];
+    char desc[600];
     bench_format_desc(&row->p->d, NULL, desc, sizeof desc);
-    bench_row_repro(r, row, bench_mode_str(r->o), repro, sizeof repro);
+    char *repro = bench_row_repro(r, row, bench_mode_str(r->o));
     fprintf(f, "%d,", id);
     csv_str(f, row->p->name);
     fprintf(f, ",%s,%s,%s,%lld,%.6g", desc, bench_pass_name(row->pass), bench_row_algo(row),
@@ -93,9 +100,10 @@ void bench_csv_row(FILE *f, const bench_report *r, const bench_row *row, int id)
     fputc(',', f);
     csv_str(f, row->note);
     fputc(',', f);
-    csv_str(f, repro);
+    csv_str(f, bench_repro_text(repro));
     fputc('\n', f);
     fflush(f);
+    free(repro);
 }
 
 /* ---- JSON ---- */
@@ -140,9 +148,9 @@ void bench_json_begin(FILE *f, const bench_opts *o, const bench_env *env)
 
 void bench_json_row(FILE *f, const bench_report *r, const bench_row *row, int id)
 {
-    char desc[600], repro[1400];
+    char desc[600];
     bench_format_desc(&row->p->d, NULL, desc, sizeof desc);
-    bench_row_repro(r, row, bench_mode_str(r->o), repro, sizeof repro);
+    char *repro = bench_row_repro(r, row, bench_mode_str(r->o));
     fprintf(f, "%s\n  {\"id\": %d, \"name\": ", id ? "," : "", id);
     json_str(f, row->p->name);
     fprintf(f, ", \"desc\": \"%s\", \"pass\": \"%s\", \"algo\": \"%s\", \"mb\": %lld", desc,
@@ -162,16 +170,19 @@ void bench_json_row(FILE *f, const bench_report *r, const bench_row *row, int id
     fprintf(f, ", \"note\": ");
     json_str(f, row->note);
     fprintf(f, ", \"repro\": ");
-    json_str(f, repro);
+    json_str(f, bench_repro_text(repro));
     fputc('}', f);
     fflush(f);
+    free(repro);
 }
 
 void bench_json_end(FILE *f, const bench_report *r)
 {
     fprintf(f, "\n ],\n \"summary\": {\"tests\": %d, \"passed\": %d, \"failed\": %d, "
-               "\"skipped\": %d, \"unimplemented\": %d, \"unsupported\": %zu}",
-            r->tests, r->passed, r->failed, r->skipped, r->unimpl, r->o->unsupported);
+               "\"skipped\": %d, \"unimplemented\": %d, \"initialized\": %d, "
+               "\"unsupported\": %zu, \"invalid\": %zu}",
+            r->tests, r->passed, r->failed, r->skipped, r->unimpl, r->initialized,
+            r->o->unsupported, r->o->invalid);
     fprintf(f, ",\n \"geomean_gflops\": {");
     int first = 1;
     for (int p = 0; p < BENCH_NPASS; p++)

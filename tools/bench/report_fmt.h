@@ -10,9 +10,11 @@ const char *bench_row_algo(const bench_row *row); /* algorithm name, "-" for bwd
 double bench_row_gflops(const bench_row *row);  /* achieved GFLOP/s, 0 if not timed */
 double bench_row_peak_pct(const bench_report *r, const bench_row *row); /* < 0: n/a */
 double bench_row_peer_ratio(const bench_row *row); /* peer time / clconv time, 0: n/a */
-/* The repro command of one row (its pass and algorithm only). */
-void bench_row_repro(const bench_report *r, const bench_row *row, const char *mode, char *buf,
-                     size_t cap);
+/* The repro command of one row (its pass and algorithm only; mode I if
+ * the row was only initialized), malloc'ed; NULL if out of memory. */
+char *bench_row_repro(const bench_report *r, const bench_row *row, const char *mode);
+/* s, or a stand-in where a repro line could not be made (out of memory). */
+const char *bench_repro_text(const char *s);
 
 void bench_csv_header(FILE *f);
 void bench_csv_row(FILE *f, const bench_report *r, const bench_row *row, int id);

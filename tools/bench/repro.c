@@ -1,7 +1,8 @@
-/* repro.c - repro command lines. */
+/* repro.c - repro command lines and their shell quoting (see repro.h). */
 #include "repro.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "desc_parse.h"
@@ -9,87 +10,131 @@
 
 const char *bench_mode_str(const bench_opts *o)
 {
+    if (o->init)
+        return "I";
     return o->check && o->perf ? "CP" : o->check ? "C" : "P";
 }
 
-/* s as one shell word: as is if plain, else in single quotes. */
-static void shell_word(const char *s, char *buf, size_t cap)
+static int reserve(bench_line *l, size_t more)
 {
-    if (s[0] && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-                          "_-+=.,:/@%") == strlen(s)) {
-        snprintf(buf, cap, "%s", s);
-        return;
+    if (l->oom)
+        return -1;
+    if (l->len + more < l->cap)
+        return 0;
+    size_t cap = l->cap ? l->cap : 256;
+    while (cap <= l->len + more)
+        cap *= 2;
+    char *s = realloc(l->s, cap);
+    if (!s) {
+        l->oom = 1;
+        return -1;
     }
-    size_t len = 0;
-    if (cap < 3) {
-        if (cap)
-            buf[0] = '\0';
-        return;
-    }
-    buf[len++] = '\'';
-    for (; *s && len + 5 < cap; s++) {
-        if (*s == '\'') {
-            memcpy(buf + len, "'\\''", 4);
-            len += 4;
-        } else {
-            buf[len++] = *s;
-        }
-    }
-    buf[len++] = '\'';
-    buf[len] = '\0';
+    l->s = s;
+    l->cap = cap;
+    return 0;
 }
 
-static size_t add(char *buf, size_t cap, size_t len, const char *s)
+static void put(bench_line *l, const char *s, size_t n)
 {
-    int n = snprintf(len < cap ? buf + len : NULL, len < cap ? cap - len : 0, "%s", s);
-    return len + (n > 0 ? (size_t)n : 0);
+    if (reserve(l, n))
+        return;
+    memcpy(l->s + l->len, s, n);
+    l->len += n;
+    l->s[l->len] = '\0';
 }
 
-static size_t add_settings(const bench_opts *o, unsigned dirs, int perf, int check, char *buf,
-                           size_t cap, size_t len)
+/* Characters no POSIX shell treats specially anywhere in a word. */
+static int plain(const char *s)
 {
-    char tmp[512], word[400];
-    if (o->device) {
-        shell_word(o->device, word, sizeof word);
-        snprintf(tmp, sizeof tmp, " --device=%s", word);
-        len = add(buf, cap, len, tmp);
+    static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                             "_-+=.,:/@%";
+    return strspn(s, ok) == strlen(s);
+}
+
+/* s inside single quotes, where only ' itself needs care: close, \', reopen. */
+static void put_quoted(bench_line *l, const char *s)
+{
+    for (const char *q; (q = strchr(s, '\'')); s = q + 1) {
+        put(l, s, (size_t)(q - s));
+        put(l, "'\\''", 4);
     }
+    put(l, s, strlen(s));
+}
+
+void bench_line_word(bench_line *l, const char *prefix, const char *value)
+{
+    const char *a = prefix ? prefix : "", *b = value ? value : "";
+    if (l->len)
+        put(l, " ", 1);
+    if ((*a || *b) && plain(a) && plain(b)) {
+        put(l, a, strlen(a));
+        put(l, b, strlen(b));
+        return;
+    }
+    put(l, "'", 1);
+    put_quoted(l, a);
+    put_quoted(l, b);
+    put(l, "'", 1);
+}
+
+void bench_line_free(bench_line *l)
+{
+    free(l->s);
+    memset(l, 0, sizeof *l);
+}
+
+static void word_num(bench_line *l, const char *opt, unsigned long long v)
+{
+    char num[32];
+    snprintf(num, sizeof num, "%llu", v);
+    bench_line_word(l, opt, num);
+}
+
+static void add_settings(bench_line *l, const bench_opts *o, unsigned dirs, int perf, int check)
+{
+    if (o->device)
+        bench_line_word(l, "--device=", o->device);
     if (perf && o->peer_clblast && (dirs & (1u << BENCH_FWD)))
-        len = add(buf, cap, len, " --peer=clblast");
+        bench_line_word(l, "--peer=clblast", NULL);
     if (perf && (o->reps != 10 || o->warmup != 2)) {
-        snprintf(tmp, sizeof tmp, " --reps=%d --warmup=%d", o->reps, o->warmup);
-        len = add(buf, cap, len, tmp);
+        word_num(l, "--reps=", (unsigned long long)o->reps);
+        word_num(l, "--warmup=", (unsigned long long)o->warmup);
     }
-    if (check && o->seed != 1) {
-        snprintf(tmp, sizeof tmp, " --seed=%llu", (unsigned long long)o->seed);
-        len = add(buf, cap, len, tmp);
-    }
-    if (o->offset) {
-        snprintf(tmp, sizeof tmp, " --offset=%zu", o->offset);
-        len = add(buf, cap, len, tmp);
-    }
-    return len;
+    if (check && o->seed != 1)
+        word_num(l, "--seed=", (unsigned long long)o->seed);
+    if (o->offset)
+        word_num(l, "--offset=", (unsigned long long)o->offset);
 }
 
-void bench_repro(const bench_opts *o, const bench_problem *p, const char *mode, unsigned dirs,
-                 unsigned algos, char *buf, size_t cap)
+static void add_desc(bench_line *l, const bench_problem *p)
 {
-    char word[400], tmp[600], list[128];
-    shell_word(o->argv0, word, sizeof word);
-    size_t len = add(buf, cap, 0, word);
-    snprintf(tmp, sizeof tmp, " --mode=%s", mode);
-    len = add(buf, cap, len, tmp);
+    int n = bench_format_desc(&p->d, p->name, NULL, 0);
+    char *desc = n > 0 ? malloc((size_t)n + 1) : NULL;
+    if (!desc) {
+        l->oom = 1;
+        return;
+    }
+    bench_format_desc(&p->d, p->name, desc, (size_t)n + 1);
+    bench_line_word(l, NULL, desc);
+    free(desc);
+}
+
+char *bench_repro(const bench_opts *o, const bench_problem *p, const char *mode, unsigned dirs,
+                  unsigned algos)
+{
+    bench_line l = {0};
+    char list[128];
+    bench_line_word(&l, o->argv0, NULL);
+    bench_line_word(&l, "--mode=", mode);
     bench_dirs_str(dirs, list, sizeof list);
-    snprintf(tmp, sizeof tmp, " --dir=%s", list);
-    len = add(buf, cap, len, tmp);
+    bench_line_word(&l, "--dir=", list);
     if (dirs != (1u << BENCH_BWD_B)) {
         bench_algos_str(algos, list, sizeof list);
-        snprintf(tmp, sizeof tmp, " --algo=%s", list);
-        len = add(buf, cap, len, tmp);
+        bench_line_word(&l, "--algo=", list);
     }
-    int perf = strchr(mode, 'P') != NULL, check = strchr(mode, 'C') != NULL;
-    len = add_settings(o, dirs, perf, check, buf, cap, len);
-    bench_format_desc(&p->d, p->name, tmp, sizeof tmp);
-    len = add(buf, cap, len, " ");
-    add(buf, cap, len, tmp);
+    add_settings(&l, o, dirs, strchr(mode, 'P') != NULL, strchr(mode, 'C') != NULL);
+    add_desc(&l, p);
+    if (l.oom)
+        bench_line_free(&l);
+    return l.s;
 }

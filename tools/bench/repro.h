@@ -1,4 +1,5 @@
-/* repro.h - the clconv-bench command line that reruns one problem. */
+/* repro.h - the clconv-bench command line that reruns one problem, and
+ * the one shell quoting every printed command line goes through. */
 #ifndef BENCH_REPRO_H
 #define BENCH_REPRO_H
 
@@ -6,12 +7,29 @@
 
 #include "options.h"
 
-/* "ARGV0 --mode=M --dir=D --algo=A [--device=..] [...] DESCRIPTOR" for the
- * given mode ("C", "P", "CP"), passes and algorithms. */
-void bench_repro(const bench_opts *o, const bench_problem *p, const char *mode, unsigned dirs,
-                 unsigned algos, char *buf, size_t cap);
+/* A growing string; oom is set (and the text left short) when an
+ * allocation failed. */
+typedef struct bench_line {
+    char *s;
+    size_t len, cap;
+    int oom;
+} bench_line;
 
-/* The --mode value of o ("C", "P" or "CP"). */
+/* Appends prefix followed by value (either may be NULL) as one shell word,
+ * preceded by a space unless the line is empty: as is when every character
+ * is one the shell takes literally, else in single quotes with each '
+ * written '\''.  POSIX sh reads the word back as exactly prefix+value,
+ * whatever bytes it holds ($(...), backticks, quotes, newlines). */
+void bench_line_word(bench_line *l, const char *prefix, const char *value);
+void bench_line_free(bench_line *l);
+
+/* "ARGV0 --mode=M --dir=D --algo=A [--device=..] [...] DESCRIPTOR" for the
+ * given mode ("C", "P", "CP", "I"), passes and algorithms, every word
+ * quoted by bench_line_word.  malloc'ed; NULL if out of memory. */
+char *bench_repro(const bench_opts *o, const bench_problem *p, const char *mode, unsigned dirs,
+                  unsigned algos);
+
+/* The --mode value of o ("C", "P", "CP" or "I"). */
 const char *bench_mode_str(const bench_opts *o);
 
 #endif

@@ -19,7 +19,9 @@ typedef struct bench_state {
     clconv_ctx *ctx;
     cl_command_queue q;
     bench_clock clock;
+    bench_limits lim;
     int peer;
+    long *ran;                  /* problems run per batch file (--run-per-file) */
     bench_report rep;
 } bench_state;
 
@@ -50,16 +52,15 @@ static void time_row(bench_state *s, const bench_bufs *b, clconv_algo algo, benc
         row->timed = 1;
         return;
     }
-    if (l.st == CLCONV_BAD_ALGORITHM && row->status == BENCH_ROW_RAN) {
-        row->status = BENCH_ROW_UNIMPLEMENTED;
+    row->lib_status = l.st;
+    /* a status that contradicts a check that passed is a failure */
+    if (l.st != CLCONV_OK) {
+        row->status = row->status == BENCH_ROW_RAN ? bench_status_row(l.st) : BENCH_ROW_FAILED;
         bench_status_note(s->ctx, row->pass, l.st, row->note, sizeof row->note);
         return;
     }
     row->status = BENCH_ROW_FAILED;
-    if (l.st != CLCONV_OK)
-        bench_status_note(s->ctx, row->pass, l.st, row->note, sizeof row->note);
-    else
-        snprintf(row->note, sizeof row->note, "timing: OpenCL error %d", e);
+    snprintf(row->note, sizeof row->note, "timing: OpenCL error %d", e);
 }
 
 typedef struct peer_launch {
@@ -129,12 +130,19 @@ static double *reference(const bench_state *s, const bench_problem *p, const ben
     return ref;
 }
 
-static void row_init(bench_row *row, const bench_problem *p, int pass, int algo)
+/* Whether (pass, a) is a row of p: bwd_b has one (a == 0, no algorithm),
+ * the other passes one per algorithm given. */
+static int has_row(const bench_problem *p, int pass, int a)
+{
+    return pass == BENCH_BWD_B ? a == 0 : (p->algos & BENCH_ALGO_BIT(a)) != 0;
+}
+
+static void row_init(bench_row *row, const bench_problem *p, int pass, int a)
 {
     memset(row, 0, sizeof *row);
     row->p = p;
     row->pass = pass;
-    row->algo = algo;
+    row->algo = pass == BENCH_BWD_B ? -1 : a;
     row->gflop = bench_reference_flop(&p->d, pass) * 1e-9;
 }
 
@@ -146,14 +154,14 @@ static void run_pass(bench_state *s, const bench_problem *p, const bench_bufs *b
     int peer_ok = pass == BENCH_FWD && s->peer && s->o->perf && bench_peer_supports(&p->d) &&
                   time_peer(s, p, b, ref, &peer);
     for (int a = 0; a < CLCONV_ALGO_COUNT_; a++) {
-        int bias = pass == BENCH_BWD_B;
-        if (bias ? a > 0 : !(p->algos & BENCH_ALGO_BIT(a)))
+        if (!has_row(p, pass, a))
             continue;
         bench_row row;
-        row_init(&row, p, pass, bias ? -1 : a);
+        row_init(&row, p, pass, a);
         if (s->o->check)
             bench_verify(s->ctx, b, pass, (clconv_algo)a, ref, ref_note, &row);
-        if (s->o->perf && row.status != BENCH_ROW_UNIMPLEMENTED && row.status != BENCH_ROW_FAILED)
+        /* a pass the library refused in the check is not timed either */
+        if (s->o->perf && row.status != BENCH_ROW_FAILED && row.lib_status == CLCONV_OK)
             time_row(s, b, (clconv_algo)a, &row);
         if (peer_ok) {
             row.peer_timed = 1;
@@ -164,19 +172,69 @@ static void run_pass(bench_state *s, const bench_problem *p, const bench_bufs *b
     free(ref);
 }
 
-static void skip_problem(bench_state *s, const bench_problem *p, const char *why)
+/* Why p only gets the library's checks, or NULL if it runs: --mode=I,
+ * above --run-max-gflop, or beyond --run-per-file of its batch file (the
+ * first problems small enough run, so every file runs some). */
+static const char *why_not_run(bench_state *s, const bench_problem *p, char *buf, size_t cap)
+{
+    const bench_opts *o = s->o;
+    if (o->init)
+        return "--mode=I";
+    if (o->run_max_gflop > 0 && clconv_flops(&p->d) * 1e-9 > o->run_max_gflop) {
+        snprintf(buf, cap, "above --run-max-gflop=%g", o->run_max_gflop);
+        return buf;
+    }
+    if (o->run_per_file >= 0 && p->file >= 0 && s->ran[p->file]++ >= o->run_per_file) {
+        snprintf(buf, cap, "beyond --run-per-file=%ld", o->run_per_file);
+        return buf;
+    }
+    return NULL;
+}
+
+/* --mode=I for one row: what the library says of the pass and algorithm
+ * (its scratch, which it refuses beyond the device's limits) with the
+ * problem's buffers, without running anything. */
+static void init_row(bench_state *s, bench_row *row, const char *why)
+{
+    const bench_problem *p = row->p;
+    size_t ws = 0;
+    clconv_status st = CLCONV_OK;
+    char err[256] = "";
+    if (row->pass != BENCH_BWD_B) {
+        st = clconv_workspace_size(s->ctx, &p->d, (clconv_pass)row->pass,
+                                   (clconv_algo)row->algo, &ws);
+        snprintf(err, sizeof err, "clconv_workspace_size: %s: %s", clconv_status_name(st),
+                 clconv_status_string(st));
+    }
+    if (st == CLCONV_OK)
+        st = bench_bufs_fit(&p->d, p->dirs, s->o->offset, &s->lim, ws, err, sizeof err);
+    row->init_only = 1;
+    row->status = st == CLCONV_OK ? BENCH_ROW_INITIALIZED : bench_status_row(st);
+    if (st != CLCONV_OK)
+        snprintf(row->note, sizeof row->note, "%s", err);
+    else
+        snprintf(row->note, sizeof row->note, "initialized, not run (%s)", why);
+}
+
+/* The rows of a problem that does not run: each gets status and why, or,
+ * for BENCH_ROW_INITIALIZED, its own library checks (why says why then). */
+static void rows_not_run(bench_state *s, const bench_problem *p, bench_status status,
+                         const char *why)
 {
     for (int pass = 0; pass < BENCH_NPASS; pass++) {
         if (!(p->dirs & (1u << pass)))
             continue;
         for (int a = 0; a < CLCONV_ALGO_COUNT_; a++) {
-            int bias = pass == BENCH_BWD_B;
-            if (bias ? a > 0 : !(p->algos & BENCH_ALGO_BIT(a)))
+            if (!has_row(p, pass, a))
                 continue;
             bench_row row;
-            row_init(&row, p, pass, bias ? -1 : a);
-            row.status = BENCH_ROW_SKIPPED;
-            snprintf(row.note, sizeof row.note, "%s", why);
+            row_init(&row, p, pass, a);
+            if (status == BENCH_ROW_INITIALIZED) {
+                init_row(s, &row, why);
+            } else {
+                row.status = status;
+                snprintf(row.note, sizeof row.note, "%s", why);
+            }
             bench_report_row(&s->rep, &row);
         }
     }
@@ -186,10 +244,14 @@ static void run_problem(bench_state *s, size_t i)
 {
     const bench_problem *p = &s->o->probs[i];
     bench_bufs b;
-    char err[256];
-    if (bench_bufs_create(s->ctx, &p->d, p->dirs, s->o->offset, s->o->seed * 1000003u + i, &b,
-                          err, sizeof err)) {
-        skip_problem(s, p, err);
+    char err[256], buf[64];
+    clconv_status st = CLCONV_OK;
+    const char *why = why_not_run(s, p, buf, sizeof buf);
+    if (why) {
+        rows_not_run(s, p, BENCH_ROW_INITIALIZED, why);
+    } else if ((st = bench_bufs_create(s->ctx, &p->d, p->dirs, s->o->offset, &s->lim,
+                                       s->o->seed * 1000003u + i, &b, err, sizeof err))) {
+        rows_not_run(s, p, bench_status_row(st), err);
     } else {
         for (int pass = 0; pass < BENCH_NPASS; pass++)
             if (p->dirs & (1u << pass))
@@ -201,23 +263,35 @@ static void run_problem(bench_state *s, size_t i)
 
 /* ---- setup ---- */
 
+/* 0, or the exit status: a selector (--device or CLCONV_DEVICE) that
+ * matches no device is a usage error, like any other bad option value; no
+ * OpenCL device at all is the machine's failure. */
 static int open_device(bench_state *s)
 {
     clconv_status st = clconv_create_with(s->o->device, &s->ctx);
     if (st != CLCONV_OK) {
-        fprintf(stderr, "clconv-bench: error: cannot open the OpenCL device%s%s%s: %s (%s)\n",
+        fprintf(stderr, "clconv-bench: error: cannot open the OpenCL device%s%s%s: %s (%s)%s\n",
                 s->o->device ? " \"" : "", s->o->device ? s->o->device : "",
-                s->o->device ? "\"" : "", clconv_status_name(st), clconv_status_string(st));
-        return -1;
+                s->o->device ? "\"" : "", clconv_status_name(st), clconv_status_string(st),
+                st == CLCONV_DEVICE_NOT_FOUND ? " (see --help; clinfo -l lists the devices)" : "");
+        return st == CLCONV_DEVICE_NOT_FOUND ? BENCH_EXIT_USAGE : BENCH_EXIT_FAILED;
     }
     s->q = clconv_cl_queue(s->ctx);
     s->clock = bench_clock_probe(s->q);
+    bench_limits_query(clconv_cl_device(s->ctx), &s->lim);
     return 0;
 }
 
 static void environment(bench_state *s, bench_peak *pk, bench_env *env)
 {
     memset(pk, 0, sizeof *pk);
+    memset(env, 0, sizeof *env);
+    if (!s->ctx) { /* nothing to run, so no device was opened */
+        env->device = "no device (no problems to run)";
+        env->clock = "-";
+        env->no_device = 1;
+        return;
+    }
     if (s->o->perf && s->o->peak_gflops > 0)
         pk->gflops = s->o->peak_gflops;
     else if (s->o->perf)
@@ -239,13 +313,15 @@ int bench_run(const bench_opts *o)
     bench_state s;
     memset(&s, 0, sizeof s);
     s.o = o;
-    if (o->nprobs == 0) {
-        printf("tests:0 passed:0 failed:0 skipped:0 unimplemented:0 unsupported:%zu\n",
-               o->unsupported);
-        return BENCH_EXIT_OK;
-    }
-    if (open_device(&s))
+    int rc = o->nprobs ? open_device(&s) : 0;
+    if (rc)
+        return rc;
+    s.ran = calloc((size_t)o->nfiles + 1, sizeof *s.ran);
+    if (!s.ran) {
+        fprintf(stderr, "clconv-bench: error: out of host memory\n");
+        clconv_free(s.ctx);
         return BENCH_EXIT_FAILED;
+    }
     bench_peak pk;
     bench_env env;
     environment(&s, &pk, &env);
@@ -254,5 +330,6 @@ int bench_run(const bench_opts *o)
         run_problem(&s, i);
     bench_report_end(&s.rep);
     clconv_free(s.ctx);
-    return s.rep.failed ? BENCH_EXIT_FAILED : BENCH_EXIT_OK;
+    free(s.ran);
+    return bench_report_exit(&s.rep);
 }

@@ -17,6 +17,17 @@ cl_int bench_read(cl_command_queue q, cl_mem m, size_t first, size_t n, float *d
                                NULL);
 }
 
+bench_status bench_status_row(clconv_status st)
+{
+    switch (st) {
+    case CLCONV_BAD_ALGORITHM: return BENCH_ROW_UNIMPLEMENTED;
+    case CLCONV_DEVICE_LIMIT:
+    case CLCONV_TOO_LARGE:
+    case CLCONV_OUT_OF_DEVICE_MEMORY: return BENCH_ROW_SKIPPED;
+    default: return BENCH_ROW_FAILED;
+    }
+}
+
 void bench_status_note(clconv_ctx *ctx, int pass, clconv_status st, char *buf, size_t cap)
 {
     static const char *const fn[BENCH_NPASS] = {"clconv_forward", "clconv_backward_data",
@@ -132,8 +143,9 @@ void bench_verify(clconv_ctx *ctx, const bench_bufs *b, int pass, clconv_algo al
         note(row, BENCH_ROW_FAILED, "poisoning the output: OpenCL error %d", e);
         return;
     }
+    row->lib_status = st;
     if (st != CLCONV_OK) {
-        row->status = st == CLCONV_BAD_ALGORITHM ? BENCH_ROW_UNIMPLEMENTED : BENCH_ROW_FAILED;
+        row->status = bench_status_row(st);
         bench_status_note(ctx, pass, st, row->note, sizeof row->note);
         return;
     }

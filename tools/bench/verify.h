@@ -16,6 +16,12 @@ void bench_verify(clconv_ctx *ctx, const bench_bufs *b, int pass, clconv_algo al
 /* Blocking read of n floats from element first of m. */
 cl_int bench_read(cl_command_queue q, cl_mem m, size_t first, size_t n, float *dst);
 
+/* The row status of a pass or check that returned st (not CLCONV_OK):
+ * UNIMPLEMENTED for BAD_ALGORITHM; SKIPPED where the device cannot hold
+ * the layer (DEVICE_LIMIT, TOO_LARGE, OUT_OF_DEVICE_MEMORY), which is no
+ * fault of the library; FAILED otherwise. */
+bench_status bench_status_row(clconv_status st);
+
 /* "clconv_forward: CLCONV_BAD_ALGORITHM: <the context's message>". */
 void bench_status_note(clconv_ctx *ctx, int pass, clconv_status st, char *buf, size_t cap);
 
