@@ -70,7 +70,8 @@ $(LIB_SO): $(LIB_OBJ)
 	ln -sf $(notdir $@) $(BUILD)/$(SONAME)
 	ln -sf $(SONAME) $(BUILD)/libclconv.so
 
-$(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h) host/clconv.h
+# the bench tests include tools/bench/*.c
+$(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h) host/clconv.h $(wildcard tools/bench/*.[ch])
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
 
@@ -253,3 +254,21 @@ fuzz-short: fuzz
 	        > $(FUZZ_BUILD)/$$t.log 2>&1 || { tail -n 60 $(FUZZ_BUILD)/$$t.log; exit 1; }; \
 	    grep -E '^Done|^stat::(number_of_executed_units|new_units_added)' $(FUZZ_BUILD)/$$t.log; \
 	done
+
+# ---- the GPU check that runs without a GPU (issue 8) ----
+# ptx-check  the kernel builds the GPU tuning rows make (as the library
+#            builds them for the anchor layers, every pass, GEMM and
+#            TILED), compiled to PTX by clang with Debian's libclc,
+#            assembled by ptxas for sm_80 and sm_90 and disassembled by
+#            cuobjdump (PyPI wheels in BUILD/ptx-venv where the CUDA
+#            toolkit is absent): a table of registers, stack frame, spills,
+#            shared memory, work-groups per SM and FFMA per load; fails when
+#            a tiled kernel spills, keeps a stack frame, leaves fewer than 2
+#            work-groups per SM or feeds its main loop fewer than 8 FFMA per
+#            load.  Skips, with a message, when its tools cannot be had.
+.PHONY: ptx-check
+ptx-check: deps
+	@sh tools/install-deps.sh clang libclc-14 python3-venv || \
+	    echo "ptx-check: clang, libclc-14 or python3-venv could not be installed"
+	@command -v python3 >/dev/null || { echo "ptx-check: SKIPPED: no python3"; exit 0; }; \
+	$(MAKE) $(BENCH) && $(TEST_ENV) python3 tools/ptx_check.py --bench $(BENCH) --build $(BUILD)

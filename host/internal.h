@@ -278,7 +278,12 @@ typedef struct algo_impl {
                               char *why, size_t cap);
 } algo_impl;
 
-extern const algo_impl algo_explicit, algo_direct, algo_gemm;
+extern const algo_impl algo_explicit, algo_direct, algo_gemm, algo_tiled;
+/* Whether AUTO should take TILED for a call it supports (a choice, not a
+ * limit: a named request still runs), else 0 with the reason in why
+ * (tiled.c). */
+int tiled_auto_ok(const clconv_ctx *ctx, clconv_pass pass, const pass_args *a, char *why,
+                  size_t cap);
 
 /* DEVICE_LIMIT (why says which limit) when `bytes` of scratch exceed the
  * device's largest allocation or its global memory (launch.c). */

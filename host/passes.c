@@ -8,11 +8,18 @@ static const algo_impl *const impls[CLCONV_ALGO_COUNT_] = {
     [CLCONV_ALGO_EXPLICIT] = &algo_explicit,
     [CLCONV_ALGO_DIRECT] = &algo_direct,
     [CLCONV_ALGO_GEMM] = &algo_gemm,
+    [CLCONV_ALGO_TILED] = &algo_tiled,
 };
 
 /* AUTO's implementation list, fastest first: the first that implements
- * the pass and supports the call runs it. */
-static const algo_impl *const auto_list[] = {&algo_gemm, &algo_direct, &algo_explicit};
+ * the pass, is wanted for it (auto_ok, when there is one: TILED on GPUs)
+ * and supports the call runs it. */
+static const struct {
+    const algo_impl *impl;
+    int (*auto_ok)(const clconv_ctx *ctx, clconv_pass pass, const pass_args *a, char *why,
+                   size_t cap);
+} auto_list[] = {{&algo_tiled, tiled_auto_ok}, {&algo_gemm, NULL}, {&algo_direct, NULL},
+                 {&algo_explicit, NULL}};
 #define AUTO_LIST_LEN (sizeof auto_list / sizeof auto_list[0])
 
 static const char *const pass_names[CLCONV_PASS_COUNT_] = {"forward", "backward-data",
@@ -54,15 +61,25 @@ static clconv_status pick_impl(clconv_ctx *ctx, const clconv_ctx *dev, clconv_al
     }
     clconv_status first = CLCONV_BAD_ALGORITHM;
     for (size_t i = 0; i < AUTO_LIST_LEN; i++) {
-        clconv_status st = impl_supports(dev, auto_list[i], pass, a, why, sizeof why);
+        const algo_impl *impl = auto_list[i].impl;
+        /* passed over by choice (TILED on a CPU): no refusal, logged only
+         * with the debug lines */
+        if (impl->run[pass] && auto_list[i].auto_ok &&
+            !auto_list[i].auto_ok(dev, pass, a, why, sizeof why)) {
+            if (ctx)
+                log_msg(ctx, CLCONV_LOG_DEBUG, "auto: %s passed over for this %s: %s",
+                        impl->name, pass_names[pass], why);
+            continue;
+        }
+        clconv_status st = impl_supports(dev, impl, pass, a, why, sizeof why);
         if (st == CLCONV_OK) {
-            *out = auto_list[i];
+            *out = impl;
             return CLCONV_OK;
         }
         if (first == CLCONV_BAD_ALGORITHM)
             first = st;
-        if (ctx && auto_list[i]->run[pass])
-            log_msg(ctx, CLCONV_LOG_CALL, "auto: %s cannot run this %s: %s", auto_list[i]->name,
+        if (ctx && impl->run[pass])
+            log_msg(ctx, CLCONV_LOG_CALL, "auto: %s cannot run this %s: %s", impl->name,
                     pass_names[pass], why);
     }
     return ctx_fail(ctx, first, CL_SUCCESS, "no algorithm can run this %s; the last said: %s",

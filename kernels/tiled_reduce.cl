@@ -1,0 +1,26 @@
+/*
+ * tiled_reduce.cl - the second step of the TILED backward-filter when its
+ * reduction is split over work-groups (kernels/tiled_conv.cl).
+ *
+ * CONTRACT tiled_reduce
+ *   dw[i] = (beta ? old : 0) + ws[0*elems + i] + ws[1*elems + i] + ...
+ *           + ws[(splits-1)*elems + i]   for i < elems,
+ *   added in split order (the same bits on every run, no atomics).
+ *   ws: the splits' partial sums in dw's layout, one copy per split;
+ *   dw/dw_off: the filter gradient (offset in floats); beta 0 overwrites
+ *   dw without reading it.  One work-item per element (dimension 0, any
+ *   work-group size, extra work-items return).  Assumes: splits >= 1 and
+ *   splits * elems floats in ws.
+ */
+__kernel void tiled_reduce(__global const float *ws, __global float *dw, long dw_off, int beta,
+                           long elems, long splits)
+{
+    const long i = get_global_id(0);
+    if (i >= elems)
+        return;
+    float sum = 0.0f;
+    for (long z = 0; z < splits; z++)
+        sum += ws[z * elems + i];
+    __global float *o = dw + dw_off + i;
+    *o = beta ? *o + sum : sum;
+}
