@@ -18,7 +18,7 @@ from ._lib import ALGORITHMS, LOG_LEVELS, PASSES, STATUS_NAMES, Error, status_co
 from .context import Context
 from .desc import Desc
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 __all__ = ["ALGORITHMS", "LOG_LEVELS", "PASSES", "STATUS_NAMES", "Context", "Desc", "Error",
            "library_path", "library_version", "status_code"]
 
@@ -29,5 +29,5 @@ def library_path():
 
 
 def library_version():
-    """The version the loaded library was built as ("0.1.0")."""
+    """The version the loaded library was built as ("0.2.0")."""
     return _lib.text(_lib.lib.clconv_version_string())
