@@ -93,10 +93,13 @@ test: deps
 	$(TEST_ENV) $(BUILD)/test_clconv $(TEST_ARGS)
 	$(MAKE) test-python
 
+# The demo: correctness on the edge-case set, the six anchor layers timed
+# with CLBlast and (when a Python here imports torch) PyTorch, a summary,
+# and the chart in $(BUILD)/demo.svg.
 demo:
 	@sh tools/install-deps.sh libclblast-dev
 	$(MAKE) $(BENCH)
-	$(TEST_ENV) $(BENCH) --demo $(if $(DEVICE),--device "$(DEVICE)")
+	$(TEST_ENV) $(BENCH) --demo --svg=$(BUILD)/demo.svg $(if $(DEVICE),--device "$(DEVICE)")
 
 $(BUILD)/clconv.pc: Makefile
 	@mkdir -p $(@D)

@@ -88,7 +88,8 @@ CLCONV_API const char *clconv_version_string(void);
     X(OUT_OF_RESOURCES, "the device ran out of resources")                    \
     X(OPENCL_ERROR, "an OpenCL call failed (see clconv_last_cl_error)")     \
     X(BAD_PASS, "unknown pass (not forward, backward-data or backward-filter)") \
-    X(BAD_VERSION, "the descriptor's struct_size is not a layout this library knows")
+    X(BAD_VERSION, "the descriptor's struct_size is not a layout this library knows") \
+    X(BAD_MATH_MODE, "unknown math mode (not CLCONV_MATH_FP32 or CLCONV_MATH_TF32)")
 
 typedef enum clconv_status {
 #define CLCONV_STATUS_ENUM_(name, msg) CLCONV_##name,
@@ -231,6 +232,38 @@ CLCONV_API clconv_status clconv_workspace_size(const clconv_ctx *ctx, const clco
                                                clconv_pass pass, clconv_algo algo,
                                                size_t *bytes);
 
+/* ---- math mode (issue 8) --------------------------------------------- */
+/* What arithmetic the context allows, as cuDNN's math types and PyTorch's
+ * allow_tf32: a permission, never a requirement.
+ *   CLCONV_MATH_FP32  (the default) every algorithm computes in exact fp32
+ *                     (||out - ref|| / ||ref|| about 1e-6 to 1e-5);
+ *   CLCONV_MATH_TF32  CLCONV_ALGO_TILED (so AUTO where it takes TILED) may
+ *                     multiply on TF32 tensor cores: on an NVIDIA device
+ *                     of compute capability 8.0 or later (read through
+ *                     cl_nv_device_attribute_query) its products take
+ *                     their factors rounded to TF32 (10-bit mantissa,
+ *                     round to nearest, ties away from zero), summed in
+ *                     fp32 (mma.sync m16n8k8); expect ||out - ref|| /
+ *                     ||ref|| up to 5e-3.  Every other algorithm, and
+ *                     TILED on any other device, stays exact fp32.
+ * Results stay deterministic in either mode.  The mode starts from the
+ * environment variable CLCONV_MATH, read at context creation: "tf32" ->
+ * TF32, unset, empty or "fp32" -> FP32 (any case, blanks around ignored;
+ * any other value -> FP32, logged at CLCONV_LOG_ERROR).  For testing,
+ * CLCONV_TF32_EMULATE=1 (also read at creation) runs TILED's TF32 path on
+ * any device through a portable emulation of the same m16n8k8 steps
+ * (slow; the test suite uses it on PoCL). */
+typedef enum clconv_math_mode {
+    CLCONV_MATH_FP32 = 0,
+    CLCONV_MATH_TF32,
+    CLCONV_MATH_COUNT_
+} clconv_math_mode;
+/* NULL_ARGUMENT for a NULL ctx; BAD_MATH_MODE for a mode outside the
+ * enum (the context keeps its mode).  Applies to the calls made after it. */
+CLCONV_API clconv_status clconv_set_math_mode(clconv_ctx *ctx, clconv_math_mode mode);
+/* The context's mode into *mode; NULL_ARGUMENT for a NULL ctx or mode. */
+CLCONV_API clconv_status clconv_get_math_mode(const clconv_ctx *ctx, clconv_math_mode *mode);
+
 /* ---- the three passes (device buffers) ------------------------------- */
 /* y = conv(x, w).  y is overwritten. */
 CLCONV_API clconv_status clconv_forward(clconv_ctx *ctx, const clconv_desc *d, clconv_algo algo,
@@ -370,6 +403,48 @@ CLCONV_API clconv_status clconv_desc_string(const clconv_desc *d, char *buf, siz
  * Memory limits: scratch memory beyond CL_DEVICE_MAX_MEM_ALLOC_SIZE or
  * CL_DEVICE_GLOBAL_MEM_SIZE is refused with CLCONV_DEVICE_LIMIT before
  * anything is enqueued (clconv_workspace_size() says what a pass needs). */
+
+/* ---- find: on-device tuning of AUTO (issue 8) ------------------------ */
+/* Find (MIOpen's find-db, cudnn.benchmark, CLBlast's tuner): with find on,
+ * the first CLCONV_ALGO_AUTO call of a layer and pass the context has not
+ * seen times its candidates on the device - TILED and GEMM with each of
+ * their tuning rows (nvidia, cpu, generic) and DIRECT, those that support
+ * the call - and runs the fastest; later calls of that layer and pass run
+ * the same choice without timing.  Each candidate runs a warm-up and 3
+ * timed runs (1, when that one already takes 1.5 times the best so far)
+ * on scratch output the library allocates, so the caller's
+ * output is written once, by the chosen run; the timing call blocks until
+ * its runs are done (profiling events, or the wall clock around clFinish
+ * on a queue without CL_QUEUE_PROFILING_ENABLE).  Every candidate is
+ * checked against the reference by the test suite, so find changes the
+ * speed of AUTO, never its answer beyond the usual 1e-5.  Named algorithms
+ * ignore find.  CLCONV_LOG=1 logs each timing ("find: <layer> fwd:
+ * gemm/cpu 1.23 ms, tiled/cpu 9.8 ms, ... -> gemm/cpu ...").
+ *
+ * A choice is kept in the context and, with the program cache on (see
+ * above), stored as a record find-<key>.bin in its directory under its
+ * trust rules, written atomically, keyed by device, driver, platform,
+ * library version, descriptor, pass and the arithmetic the math mode gives
+ * TILED (fp32 or TF32); later contexts and processes read
+ * it back instead of timing again.  A damaged, foreign or untrusted
+ * record, or one naming no candidate that can run the call, is ignored
+ * (logged) and the layer timed again.  To forget stored choices delete
+ * the find-*.bin files of the cache directory, or set CLCONV_FIND=reset.
+ *
+ * Off by default.  Read at context creation: CLCONV_FIND unset, 0, off, no
+ * or false -> off; reset -> on, ignoring (and then replacing) stored
+ * records; anything else (1, on) -> on.  clconv_workspace_size() keeps
+ * answering for AUTO's pick without find. */
+#define CLCONV_FIND_OFF 0
+#define CLCONV_FIND_ON 1
+#define CLCONV_FIND_RESET 2
+/* Turn find off (CLCONV_FIND_OFF), on (CLCONV_FIND_ON or any other value)
+ * or on ignoring stored records (CLCONV_FIND_RESET).  What the context has
+ * learnt is kept while find is off. */
+CLCONV_API clconv_status clconv_set_find(clconv_ctx *ctx, int mode);
+/* Forget the choices kept in the context (records on disk stay: the next
+ * call of a layer reads its record, or times it again). */
+CLCONV_API clconv_status clconv_find_clear(clconv_ctx *ctx);
 
 #ifdef __cplusplus
 }

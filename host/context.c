@@ -65,6 +65,7 @@ static clconv_status ctx_new(clconv_ctx **out)
     ctx->max_programs = CLCONV_MAX_PROGRAMS;
     ctx->cache_dir = cache_dir_from_env(); /* NULL (cache off) is fine */
     log_init(ctx);
+    find_init(ctx); /* CLCONV_FIND */
     *out = ctx;
     return CLCONV_OK;
 }
@@ -79,6 +80,7 @@ static void ctx_describe(clconv_ctx *ctx, cl_platform_id plat)
              ctx->info.name);
     const char *tuning = getenv("CLCONV_TUNING");
     snprintf(ctx->info.tuning, sizeof ctx->info.tuning, "%s", tuning ? tuning : "");
+    math_init(ctx); /* CLCONV_MATH, CLCONV_TF32_EMULATE, NVIDIA's compute capability */
 }
 
 /* PoCL 3.1 sets its devices up inside the process's first clGetDeviceIDs
@@ -190,6 +192,7 @@ void clconv_free(clconv_ctx *ctx)
         clReleaseDevice(ctx->device);
     free(ctx->build_log);
     free(ctx->cache_dir);
+    find_free(ctx);
     pthread_mutex_destroy(&ctx->lock);
     free(ctx);
 }

@@ -47,6 +47,36 @@ typedef struct cache_stats {
     unsigned store_failed;      /* entries that could not be written (no usable dir...) */
 } cache_stats;
 
+/* Find (find.c): what AUTO learnt by timing candidates on the device. */
+typedef struct find_stats {
+    unsigned timed;             /* layer-and-pass choices made by timing on the device */
+    unsigned runs;              /* candidate runs those timings made (warm-ups included) */
+    unsigned remembered;        /* calls answered from the context's memory */
+    unsigned loaded;            /* choices read from records in the disk cache */
+    unsigned rejected;          /* records ignored: damaged, foreign, refused or invalid */
+    unsigned stored;            /* records written */
+} find_stats;
+
+typedef struct find_entry {
+    char *key;                  /* find_key's text of the layer and pass */
+    int cand;                   /* index into find_cands */
+} find_entry;
+
+typedef struct find_state {
+    int mode;                   /* CLCONV_FIND_OFF, _ON or _RESET */
+    find_entry *entries;        /* FIND_MAX_ENTRIES, allocated on first use */
+    size_t n, next;             /* entries used; the next one to replace when full */
+    find_stats stats;
+} find_state;
+
+/* The math mode (math_mode.c, issue 8): what the caller allows, and what
+ * the device offers for it. */
+typedef struct math_state {
+    int mode;                   /* clconv_math_mode: CLCONV_MATH, then clconv_set_math_mode */
+    int tf32_emulate;           /* CLCONV_TF32_EMULATE: TF32 by the portable mma, any device */
+    int nv_cc;                  /* NVIDIA compute capability, major * 10 + minor; 0 elsewhere */
+} math_state;
+
 struct clconv_ctx {
     cl_context context;
     cl_device_id device;
@@ -74,6 +104,9 @@ struct clconv_ctx {
     void *log_user;
     int log_level;              /* highest clconv_log_level delivered */
     int log_stderr;             /* CLCONV_LOG set: no callback -> stderr */
+    math_state math;            /* issue 8: the math mode (math_mode.c) */
+
+    find_state find;            /* issue 8: on-device tuning of AUTO (find.c) */
 };
 
 /* ---- errors (context.c) ---- */
@@ -183,6 +216,17 @@ void log_no_context(clconv_status st, const char *what);
 void log_pass(clconv_ctx *ctx, const clconv_desc *d, clconv_algo algo, int pass, int accumulate);
 void log_primitive(clconv_ctx *ctx, const char *function, const clconv_desc *d);
 
+/* ---- math mode (math_mode.c) ---- */
+/* CLCONV_MATH, CLCONV_TF32_EMULATE and the device's compute capability,
+ * read at context creation (after devinfo_read). */
+void math_init(clconv_ctx *ctx);
+/* How a kernel family with a TF32 path runs it for this context (TILED
+ * only): OFF is exact fp32 (the mode is FP32, or the device has no TF32
+ * path: the mode is a permission), PTX the tensor cores (NVIDIA, compute
+ * capability >= 8.0), EMULATED the portable mma (CLCONV_TF32_EMULATE). */
+typedef enum math_tf32 { MATH_TF32_OFF = 0, MATH_TF32_PTX, MATH_TF32_EMULATED } math_tf32;
+math_tf32 math_tf32_path(const clconv_ctx *ctx);
+
 /* ---- per-device tunables (tuning.c) ---- */
 /* The device half of a tuning row (CLBlast's database, typed): each kernel
  * family has its own row struct that starts with this and goes on with
@@ -202,6 +246,10 @@ typedef struct tuning_match {
 int tuning_pick(const clconv_devinfo *info, const tuning_match *rows, size_t stride, int nrows);
 #define TUNING_PICK(info, table) \
     tuning_pick((info), &(table)[0].match, sizeof (table)[0], (int)(sizeof(table) / sizeof (table)[0]))
+/* Make every table take its row `name` (NULL: back to the rules above) on
+ * this thread, for the call it is running; returns the previous override.
+ * find.c's per-call row: a candidate timed or chosen runs with its row. */
+const char *tuning_override(const char *name);
 
 /* ---- launching (launch.c) ---- */
 typedef struct karg {
@@ -279,6 +327,36 @@ typedef struct algo_impl {
 } algo_impl;
 
 extern const algo_impl algo_explicit, algo_direct, algo_gemm, algo_tiled;
+/* The implementation of a named algorithm (passes.c's table). */
+const algo_impl *algo_impl_of(clconv_algo algo);
+/* CLCONV_OK if impl implements the pass and supports the call (passes.c). */
+clconv_status impl_supports(const clconv_ctx *ctx, const algo_impl *impl, clconv_pass pass,
+                            const pass_args *a, char *why, size_t cap);
+
+/* ---- find: on-device tuning of AUTO (find.c) ---- */
+/* One configuration find may time and choose: a named algorithm with the
+ * tuning row its tables take (NULL: it has no tables).  Every one is run
+ * against the reference by tests/test_find.c. */
+typedef struct find_cand {
+    clconv_algo algo;
+    const char *row;
+} find_cand;
+extern const find_cand find_cands[];
+extern const int find_ncands;
+/* CLCONV_FIND, read at context creation: unset, 0, off, no or false ->
+ * off; reset -> on, ignoring stored records; anything else -> on. */
+void find_init(clconv_ctx *ctx);
+void find_free(clconv_ctx *ctx);
+/* AUTO with find on (passes.c, everything checked): run the call with
+ * the context's choice for its layer and pass - remembered, read from
+ * the disk cache, or timed now - or with `heuristic` (AUTO's own pick)
+ * when find cannot choose. */
+clconv_status find_run(clconv_ctx *ctx, const clconv_desc *d, clconv_pass pass,
+                       const pass_args *a, const algo_impl *heuristic);
+/* The disk record of a layer and pass (identity, key, file name in the
+ * cache directory), as find reads and writes it. */
+clconv_status find_record_id(const clconv_ctx *ctx, const clconv_desc *d, clconv_pass pass,
+                             cache_id *out);
 /* Whether AUTO should take TILED for a call it supports (a choice, not a
  * limit: a named request still runs), else 0 with the reason in why
  * (tiled.c). */

@@ -36,8 +36,13 @@ static clconv_status check_algo(clconv_algo algo, clconv_pass pass)
     return CLCONV_OK;
 }
 
-static clconv_status impl_supports(const clconv_ctx *ctx, const algo_impl *impl,
-                                   clconv_pass pass, const pass_args *a, char *why, size_t cap)
+const algo_impl *algo_impl_of(clconv_algo algo)
+{
+    return (unsigned)algo < CLCONV_ALGO_COUNT_ ? impls[algo] : NULL;
+}
+
+clconv_status impl_supports(const clconv_ctx *ctx, const algo_impl *impl, clconv_pass pass,
+                            const pass_args *a, char *why, size_t cap)
 {
     if (!impl->run[pass]) {
         snprintf(why, cap, "%s does not implement %s", impl->name, pass_names[pass]);
@@ -123,6 +128,9 @@ static clconv_status pass_locked(clconv_ctx *ctx, const clconv_desc *d, clconv_a
     pass_args pa = {&L, a.m, a.off, b.m, b.off, out.m, out.off, beta != 0, event};
     const algo_impl *impl;
     TRY(pick_impl(ctx, ctx, algo, pass, &pa, &impl));
+    /* only AUTO consults find; its own pick is the fallback and a candidate */
+    if (algo == CLCONV_ALGO_AUTO && ctx->find.mode)
+        return find_run(ctx, d, pass, &pa, impl);
     return impl->run[pass](ctx, &pa);
 }
 

@@ -2,7 +2,10 @@
  * (kernels/tiled_conv.cl), shaped for GPUs.  This file holds its tuning
  * table, cuts a layer into work-groups (and backward-filter's reduction
  * into splits, added up by kernels/tiled_reduce.cl in split order), says
- * what the device must offer, and launches. */
+ * what the device must offer, and launches.  In TF32 math mode its
+ * kernels multiply through m16n8k8 mma steps where math_mode.c finds a
+ * path for them (math_tf32_path): -DTF32 (inline PTX) or -DTF32 plus
+ * -DTF32_EMULATE (the portable emulation). */
 #include <stdio.h>
 #include <string.h>
 #include "tiled.h"
@@ -87,6 +90,21 @@ static int needs_long(const layer *L, size_t ws_floats)
     return 0;
 }
 
+/* The kernel's __local arrays: two buffer pairs of padded rows (LDA, LDB:
+ * 4 floats of padding, 8 on the TF32 path), the view, and the portable
+ * mma's exchange areas (XCHG_FLOATS). */
+static size_t plan_local_bytes(const tiled_plan *p)
+{
+    const tiled_shape *s = &p->shape;
+    const size_t pad = p->tf32 != MATH_TF32_OFF ? 8 : 4;
+    size_t floats = 2 * (size_t)s->bk * ((size_t)s->bm + (size_t)s->bn + 2 * pad);
+    if (p->tf32 == MATH_TF32_EMULATED) {
+        const size_t areas = s->bk / 8 > 1 ? 2 : 1, warps = (size_t)tiled_shape_wg(s) / 32;
+        floats += areas * warps * (size_t)(s->tm / 2 * 128 + s->tn / 2 * 64);
+    }
+    return floats * sizeof(float) + 64 * sizeof(cl_long); /* + the view */
+}
+
 void tiled_plan_layer(const clconv_devinfo *info, const layer *L, clconv_pass pass,
                       tiled_plan *p)
 {
@@ -109,16 +127,33 @@ void tiled_plan_layer(const clconv_devinfo *info, const layer *L, clconv_pass pa
         if (p->splits > 1 && mul_size((size_t)p->splits, L->w_elems, &p->ws_floats) != CLCONV_OK)
             p->ws_floats = SIZE_MAX / sizeof(float); /* refused by workspace_fits */
     }
-    const size_t tiles = 2 * (size_t)p->shape.bk * (size_t)(p->shape.bm + p->shape.bn + 8);
-    p->local_bytes = tiles * sizeof(float) + 64 * sizeof(cl_long); /* + the view */
+    p->local_bytes = plan_local_bytes(p);
     p->idx_long = needs_long(L, p->ws_floats);
+}
+
+/* Whether the mma warp tiles fit the shape (kernels/tiled_conv.cl's TF32
+ * #error): 32 work-items a warp, each warp 8*tm x 4*tn, bk a multiple of
+ * the mma's k = 8. */
+static int tf32_fits(const tiled_shape *s)
+{
+    return tiled_shape_wg(s) % 32 == 0 && s->bm % (8 * s->tm) == 0 && s->bn % (4 * s->tn) == 0 &&
+           s->bk % 8 == 0;
+}
+
+void tiled_plan_ctx(const clconv_ctx *ctx, const layer *L, clconv_pass pass, tiled_plan *p)
+{
+    tiled_plan_layer(&ctx->info, L, pass, p);
+    p->tf32 = tf32_fits(&p->shape) ? math_tf32_path(ctx) : MATH_TF32_OFF;
+    p->local_bytes = plan_local_bytes(p);
 }
 
 void tiled_build_options(const tiled_plan *p, char *buf, size_t cap)
 {
     const tiled_shape *s = &p->shape;
-    snprintf(buf, cap, "-DPASS=%d -DBM=%d -DBN=%d -DBK=%d -DTM=%d -DTN=%d%s", p->pass, s->bm,
-             s->bn, s->bk, s->tm, s->tn, p->idx_long ? " -DIDX_LONG" : "");
+    snprintf(buf, cap, "-DPASS=%d -DBM=%d -DBN=%d -DBK=%d -DTM=%d -DTN=%d%s%s%s", p->pass, s->bm,
+             s->bn, s->bk, s->tm, s->tn, p->idx_long ? " -DIDX_LONG" : "",
+             p->tf32 != MATH_TF32_OFF ? " -DTF32" : "",
+             p->tf32 == MATH_TF32_EMULATED ? " -DTF32_EMULATE" : "");
 }
 
 tiled_geom tiled_geometry(const layer *L, const tiled_plan *p)
@@ -186,7 +221,7 @@ static clconv_status supports(const clconv_ctx *ctx, clconv_pass pass, const pas
 {
     TRY(check_addresses(ctx, a, why, cap));
     tiled_plan p;
-    tiled_plan_layer(&ctx->info, a->L, pass, &p);
+    tiled_plan_ctx(ctx, a->L, pass, &p);
     return check_plan(ctx, &p, why, cap);
 }
 
@@ -202,7 +237,7 @@ int tiled_auto_ok(const clconv_ctx *ctx, clconv_pass pass, const pass_args *a, c
         return 0;
     }
     tiled_plan p;
-    tiled_plan_layer(&ctx->info, a->L, pass, &p);
+    tiled_plan_ctx(ctx, a->L, pass, &p);
     if (p.m * 4 < p.shape.bm) {
         snprintf(why, cap, "tiled: %lld output channels per group fill less than a quarter "
                            "of its %d-row tile",
@@ -216,7 +251,7 @@ static clconv_status workspace(const clconv_ctx *ctx, const layer *L, clconv_pas
                                size_t *bytes)
 {
     tiled_plan p;
-    tiled_plan_layer(&ctx->info, L, pass, &p);
+    tiled_plan_ctx(ctx, L, pass, &p);
     *bytes = p.ws_floats > SIZE_MAX / sizeof(float) ? SIZE_MAX : p.ws_floats * sizeof(float);
     return CLCONV_OK;
 }
@@ -280,7 +315,7 @@ static clconv_status run_reduce(clconv_ctx *ctx, const pass_args *a, const tiled
 static clconv_status run_pass(clconv_ctx *ctx, const pass_args *a, clconv_pass pass)
 {
     tiled_plan p;
-    tiled_plan_layer(&ctx->info, a->L, pass, &p);
+    tiled_plan_ctx(ctx, a->L, pass, &p);
     cl_kernel conv, reduce;
     TRY(get_kernels(ctx, &p, &conv, &reduce));
     if (p.splits <= 1)

@@ -50,11 +50,19 @@ typedef struct tiled_plan {
     size_t ws_floats;     /* backward-filter partial sums (0: none) */
     size_t local_bytes;
     int idx_long;
+    math_tf32 tf32;       /* the TF32 path (tiled_plan_ctx), else MATH_TF32_OFF */
 } tiled_plan;
 
+/* The exact fp32 plan of a pass on a device. */
 void tiled_plan_layer(const clconv_devinfo *info, const layer *L, clconv_pass pass,
                       tiled_plan *p);
-/* The build options of a plan (every tunable as used). */
+/* The plan the context runs: tiled_plan_layer with the TF32 path that the
+ * context's math mode and device give (math_tf32_path), for shapes the
+ * mma warp tiles fit (every row's: 32-item warps of 8*tm x 4*tn, bk a
+ * multiple of 8), its local memory included. */
+void tiled_plan_ctx(const clconv_ctx *ctx, const layer *L, clconv_pass pass, tiled_plan *p);
+/* The build options of a plan (every tunable as used; TF32 adds -DTF32,
+ * and -DTF32_EMULATE for the portable mma). */
 void tiled_build_options(const tiled_plan *p, char *buf, size_t cap);
 /* The geometry record of a plan. */
 tiled_geom tiled_geometry(const layer *L, const tiled_plan *p);

@@ -26,11 +26,25 @@ static const tuning_match *row_at(const tuning_match *rows, size_t stride, int i
     return (const tuning_match *)((const char *)rows + (size_t)i * stride);
 }
 
+/* find's row for the call being timed or run (find.c).  Thread-local, so
+ * it reaches exactly the call on this thread (which holds the context's
+ * lock) and never a query another thread makes meanwhile
+ * (clconv_workspace_size takes no lock). */
+static _Thread_local const char *row_override;
+
+const char *tuning_override(const char *name)
+{
+    const char *old = row_override;
+    row_override = name;
+    return old;
+}
+
 int tuning_pick(const clconv_devinfo *info, const tuning_match *rows, size_t stride, int nrows)
 {
-    if (info->tuning[0])
+    const char *want = row_override ? row_override : info->tuning;
+    if (want[0])
         for (int i = 0; i < nrows; i++)
-            if (!strcmp(row_at(rows, stride, i)->name, info->tuning))
+            if (!strcmp(row_at(rows, stride, i)->name, want))
                 return i;
     for (int i = 0; i < nrows - 1; i++)
         if (matches(info, row_at(rows, stride, i)))

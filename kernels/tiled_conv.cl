@@ -42,10 +42,18 @@
  *   fixed summation order, no atomics.  Every output element of the tile
  *   inside the tensor is written exactly once, nothing outside it; only
  *   elements inside [off, off + elements) of each tensor are read.
+ *   TF32 (build option, only when the caller allowed it: issue 8): every
+ *   product takes its two factors rounded to TF32 (10-bit mantissa, round
+ *   to nearest with ties away from zero, as cvt.rna.tf32.f32; Inf and NaN
+ *   unchanged), summed in fp32 through m16n8k8 matrix steps; the outputs
+ *   that come out NaN or Inf are summed again in exact fp32 as below.
+ *   Deterministic on a device (one order of operations), but not the fp32
+ *   bits: ||out - ref|| / ||ref|| stays within 5e-3 of the exact result.
  *   Assumes: WG work-items per group (reqd_work_group_size), the tile
  *   options below consistent (checked by #error), every index that is
  *   formed fits idx (the host sets IDX_LONG otherwise), the NDRange as
- *   above.
+ *   above; with TF32 and not TF32_EMULATE, an NVIDIA device of compute
+ *   capability 8.0 or later (inline PTX mma.sync).
  *
  * Build options (#ifndef defaults = the generic GPU row of host/tiled.c):
  *   PASS     the pass (0, 1, 2);
@@ -53,7 +61,11 @@
  *            work-group's tile;
  *   BK       reduction elements per local-memory chunk;
  *   TM, TN   rows x columns of one work-item's register tile (4 or 8);
- *   IDX_LONG 64-bit index arithmetic.
+ *   IDX_LONG 64-bit index arithmetic;
+ *   TF32     TF32 operands through mma.sync.aligned.m16n8k8.row.col.f32.
+ *            tf32.tf32.f32 (inline PTX), in warps of 32 work-items;
+ *   TF32_EMULATE  with TF32: the same m16n8k8 steps done portably (any
+ *            OpenCL device: the test suite runs them on PoCL).
  *
  * How: the work-group walks its reduction range in chunks of BK.  Each
  * chunk's A (BM x BK) and B (BK x BN) tiles are loaded cooperatively from
@@ -71,6 +83,30 @@
  * columns coalesce.  The work-group's GEMM description (the view, 30
  * numbers) lives in local memory, read where it is needed, so that the
  * register tile keeps its registers.
+ *
+ * TF32: the tile is cut into warp tiles of 8*TM x 4*TN, each warp of 32
+ * work-items (lane = t % 32, g = lane / 4, q = lane % 4) computing
+ * TM/2 x TN/2 m16n8k8 tiles per 8 reduction steps.  The register tile
+ * holds the accumulators in mma's layout: element r of tile (mi, ni) is
+ * D[g + 8*(r/2)][2*q + r%2], its rows i = 2*mi + r/2 and columns j =
+ * 2*ni + r%2 of the TM x TN tile (tile_row, tile_col), so that the stores
+ * and the NaN/Inf pass are the fp32 path's.  The operands are rounded to
+ * TF32 once, as they are stored into local memory, and each lane reads
+ * its fragments from there: a[r] = A[g + 8*(r%2)][q + 4*(r/2)] and b[r] =
+ * B[q + 4*r][g] (PTX ISA, "Matrix Fragments for mma.m16n8k8", .tf32).
+ * With inline PTX one mma.sync does a tile (B's fragments loaded first,
+ * then A's one tile row at a time, so that one A fragment is live: 128
+ * registers, two work-groups of 256 per SM).  TF32_EMULATE does the same
+ * step from the same fragment loads: each lane scatters its a and b into
+ * the warp's exchange area in local memory by that layout (whole 16 x 8
+ * and 8 x 8 matrices), and after a barrier computes its own four D
+ * elements from rows and columns other lanes wrote, in fp32 FMAs over k
+ * in order (TF32 products are exact in fp32; the hardware's order of the
+ * sum is not specified, so the two may differ in the last bits of the
+ * sum, never in the rounding of the operands).  A fragment loaded, or an
+ * accumulator stored, against the layout gives wrong sums, which the
+ * tests see on PoCL; that the emulation's reading of the layout is the
+ * hardware's (the PTX ISA's tables) only a GPU can confirm.
  *
  * Zero-filling makes absent*finite = 0, but absent*Inf = NaN: an output
  * that comes out NaN or Inf is summed again by its work-item, straight
@@ -117,8 +153,15 @@
 #endif
 
 #define WG ((BM / TM) * (BN / TN))
-#define LDA (BM + 4) /* padded rows: the transposed A stores avoid bank conflicts */
-#define LDB (BN + 4)
+#ifdef TF32
+/* padded rows: a warp's fragment loads (rows q, q+4 x 8 columns g) hit 32
+ * distinct banks when a row is 8 banks past a multiple of 32 */
+#define LDPAD 8
+#else
+#define LDPAD 4 /* padded rows: the transposed A stores avoid bank conflicts */
+#endif
+#define LDA (BM + LDPAD)
+#define LDB (BN + LDPAD)
 #define A_LOADS (BM * BK / WG) /* A elements each work-item loads per chunk */
 #define B_LOADS (BN * BK / WG)
 
@@ -133,6 +176,27 @@
 #endif
 #if !defined(B_RED_FAST) && (WG % BN || BK % (WG / BN))
 #error "B tile (columns fastest): WG must be a multiple of BN and WG/BN divide BK"
+#endif
+
+#ifdef TF32
+#define MT (TM / 2)  /* a warp's m16n8k8 tiles: MT x NT */
+#define NT (TN / 2)
+#define WM (16 * MT) /* a warp's tile */
+#define WN (8 * NT)
+#define WARPS (WG / 32)
+#if WG % 32 || BM % WM || BN % WN || BK % 8
+#error "TF32: WG must be a multiple of 32, BM of 8*TM, BN of 4*TN and BK of 8"
+#endif
+#endif
+#ifdef TF32_EMULATE
+#ifndef TF32
+#error "TF32_EMULATE emulates the mma steps of TF32"
+#endif
+/* a warp's exchange area: MT A tiles of 16 x 8, then NT B tiles of 8 x 8 */
+#define XCHG_WARP (MT * 128 + NT * 64)
+/* two areas alternate when a chunk holds several mma steps (see compute) */
+#define XCHG_AREAS (BK / 8 > 1 ? 2 : 1)
+#define XCHG_FLOATS (XCHG_AREAS * WARPS * XCHG_WARP)
 #endif
 
 #ifdef IDX_LONG
@@ -429,6 +493,31 @@ INLINE void fetch(__global const float *asrc, __global const float *bsrc, const 
     L->red += BK;
 }
 
+#ifdef TF32
+/* x rounded to TF32 as cvt.rna.tf32.f32 does: to nearest on the 10-bit
+ * mantissa, ties away from zero (half a unit of the 13 dropped bits added
+ * to the magnitude, then dropped; a carry into the exponent is the right
+ * rounding up, to Inf past the largest float).  Inf and NaN pass as they
+ * are: the carry would turn a NaN into an Inf, or wrap into the sign. */
+INLINE float tf32_round(float x)
+{
+    const uint u = as_uint(x);
+    return (u & 0x7f800000u) == 0x7f800000u ? x : as_float((u + 0x1000u) & 0xffffe000u);
+}
+#endif
+
+/* A factor as it enters the products.  TF32 rounds it here, once per
+ * chunk, rather than at every fragment load (each element is read by
+ * several warps). */
+INLINE float factor(float x)
+{
+#ifdef TF32
+    return tf32_round(x);
+#else
+    return x;
+#endif
+}
+
 /* Registers into one buffer pair: A transposed (as[kk][m]), B as is
  * (bs[kk][col]). */
 INLINE void put(__local float *as, __local float *bs, const loader *L, int t,
@@ -436,26 +525,27 @@ INLINE void put(__local float *as, __local float *bs, const loader *L, int t,
 {
     #pragma unroll
     for (int j = 0; j < A_LOADS; j++)
-        as[L->a_kk * LDA + t / BK + j * (WG / BK)] = ra[j];
+        as[L->a_kk * LDA + t / BK + j * (WG / BK)] = factor(ra[j]);
     #pragma unroll
     for (int j = 0; j < B_LOADS; j++)
 #ifdef B_RED_FAST
-        bs[L->a_kk * LDB + t / BK + j * (WG / BK)] = rb[j];
+        bs[L->a_kk * LDB + t / BK + j * (WG / BK)] = factor(rb[j]);
 #else
-        bs[(L->b_kk + j) * LDB + t % BN] = rb[j];
+        bs[(L->b_kk + j) * LDB + t % BN] = factor(rb[j]);
 #endif
 }
 
 /* ---- the register tile ------------------------------------------------------ */
 
-/* Row i of a work-item's tile (tm its row index): float4 groups spread
- * BM*4/TM apart.  Likewise columns. */
-INLINE int tile_row(int tm, int i) { return (i / 4) * (BM * 4 / TM) + tm * 4 + i % 4; }
-INLINE int tile_col(int tn, int j) { return (j / 4) * (BN * 4 / TN) + tn * 4 + j % 4; }
+#ifndef TF32
+/* Row i of work-item t's tile: float4 groups spread BM*4/TM apart, the
+ * work-item's row index t / (BN/TN) inside a group.  Likewise columns. */
+INLINE int tile_row(int t, int i) { return (i / 4) * (BM * 4 / TM) + t / (BN / TN) * 4 + i % 4; }
+INLINE int tile_col(int t, int j) { return (j / 4) * (BN * 4 / TN) + t % (BN / TN) * 4 + j % 4; }
 
 /* One chunk from local memory into acc[TM*TN]: TM/4 + TN/4 float4 reads
- * and TM*TN FMAs per reduction step, no branch. */
-INLINE void compute(__local const float *as, __local const float *bs, int tm, int tn,
+ * and TM*TN FMAs per reduction step, no branch.  (xchg: TF32_EMULATE's.) */
+INLINE void compute(__local const float *as, __local const float *bs, __local float *xchg, int t,
                     float acc[TM * TN])
 {
     #pragma unroll
@@ -463,10 +553,10 @@ INLINE void compute(__local const float *as, __local const float *bs, int tm, in
         float a[TM], b[TN];
         #pragma unroll
         for (int u = 0; u < TM / 4; u++)
-            vstore4(*(__local const float4 *)(as + kk * LDA + tile_row(tm, 4 * u)), u, a);
+            vstore4(*(__local const float4 *)(as + kk * LDA + tile_row(t, 4 * u)), u, a);
         #pragma unroll
         for (int u = 0; u < TN / 4; u++)
-            vstore4(*(__local const float4 *)(bs + kk * LDB + tile_col(tn, 4 * u)), u, b);
+            vstore4(*(__local const float4 *)(bs + kk * LDB + tile_col(t, 4 * u)), u, b);
         #pragma unroll
         for (int i = 0; i < TM; i++)
             #pragma unroll
@@ -474,13 +564,188 @@ INLINE void compute(__local const float *as, __local const float *bs, int tm, in
                 acc[i * TN + j] = fma(a[i], b[j], acc[i * TN + j]);
     }
 }
+#else
+/* ---- TF32: m16n8k8 steps in mma's fragment layout (see the header) ---------- */
+
+/* The first row and column of work-item t's warp tile. */
+INLINE int warp_row0(int t) { return t / 32 / (BN / WN) * WM; }
+INLINE int warp_col0(int t) { return t / 32 % (BN / WN) * WN; }
+
+/* Row i = 2*mi + h of work-item t's tile: row g + 8*h of the warp's mma
+ * tile mi.  Column j = 2*ni + e: column 2*q + e of mma tile ni. */
+INLINE int tile_row(int t, int i) { return warp_row0(t) + (i / 2) * 16 + (i % 2) * 8 + t % 32 / 4; }
+INLINE int tile_col(int t, int j) { return warp_col0(t) + (j / 2) * 8 + t % 4 * 2 + j % 2; }
+
+/* Where element r of mma tile (mi, ni)'s D fragment lives in acc. */
+INLINE int acc_at(int mi, int ni, int r) { return (2 * mi + r / 2) * TN + 2 * ni + r % 2; }
+
+/* Where work-item t's fragments start in a chunk's buffers, for the 8
+ * reduction steps from k0: every fragment element is a constant offset
+ * from these (row q of the steps; A's row g, B's column g). */
+INLINE __local const float *frag_a_base(__local const float *as, int t, int k0)
+{
+    return as + (k0 + t % 4) * LDA + tile_row(t, 0);
+}
+INLINE __local const float *frag_b_base(__local const float *bs, int t, int k0)
+{
+    return bs + (k0 + t % 4) * LDB + warp_col0(t) + t % 32 / 4;
+}
+
+/* The A fragment of mma tile mi: a[r] = A[row g + 8*(r%2)][step q + 4*(r/2)]. */
+INLINE void frag_a(__local const float *ap, int mi, uint a[4])
+{
+    #pragma unroll
+    for (int r = 0; r < 4; r++)
+        a[r] = as_uint(ap[4 * (r / 2) * LDA + mi * 16 + 8 * (r % 2)]);
+}
+
+/* The B fragment of mma tile ni: b[r] = B[step q + 4*r][column g]. */
+INLINE void frag_b(__local const float *bp, int ni, uint b[2])
+{
+    #pragma unroll
+    for (int r = 0; r < 2; r++)
+        b[r] = as_uint(bp[4 * r * LDB + ni * 8]);
+}
+
+/* Tile (mi, ni)'s D fragment out of acc, and back. */
+INLINE void acc_get(const float acc[TM * TN], int mi, int ni, float d[4])
+{
+    #pragma unroll
+    for (int r = 0; r < 4; r++)
+        d[r] = acc[acc_at(mi, ni, r)];
+}
+INLINE void acc_put(float acc[TM * TN], int mi, int ni, const float d[4])
+{
+    #pragma unroll
+    for (int r = 0; r < 4; r++)
+        acc[acc_at(mi, ni, r)] = d[r];
+}
+
+#ifndef TF32_EMULATE
+/* d = A.B + d on the tensor cores, one m16n8k8 tile across the warp. */
+INLINE void mma_tile(float d[4], const uint a[4], const uint b[2])
+{
+    __asm__ volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 "
+                     "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+
+/* One mma step of the warp's MT x NT tiles: B's fragments, then A's one
+ * tile row at a time, so that a single A fragment is live (the register
+ * budget of two work-groups per SM). */
+INLINE void mma_step(__local const float *ap, __local const float *bp, __local float *xw,
+                     int lane, float acc[TM * TN])
+{
+    uint b[NT][2];
+    #pragma unroll
+    for (int ni = 0; ni < NT; ni++)
+        frag_b(bp, ni, b[ni]);
+    #pragma unroll
+    for (int mi = 0; mi < MT; mi++) {
+        uint a[4];
+        frag_a(ap, mi, a);
+        #pragma unroll
+        for (int ni = 0; ni < NT; ni++) {
+            float d[4];
+            acc_get(acc, mi, ni, d);
+            mma_tile(d, a, b[ni]);
+            acc_put(acc, mi, ni, d);
+        }
+    }
+}
+#else
+/* The fragments of the warp, exchanged: lane `lane` writes its a and b
+ * into whole matrices in xw by the fragment layout (A tiles 16 x 8 row by
+ * row, then B tiles 8 x 8 column by column), and the barrier makes every
+ * lane's part visible to the others. */
+INLINE void exchange_frags(__local float *xw, int lane, const uint a[MT][4], const uint b[NT][2])
+{
+    const int g = lane / 4, q = lane % 4;
+    #pragma unroll
+    for (int mi = 0; mi < MT; mi++)
+        #pragma unroll
+        for (int r = 0; r < 4; r++)
+            xw[mi * 128 + (g + 8 * (r % 2)) * 8 + q + 4 * (r / 2)] = as_float(a[mi][r]);
+    #pragma unroll
+    for (int ni = 0; ni < NT; ni++)
+        #pragma unroll
+        for (int r = 0; r < 2; r++)
+            xw[MT * 128 + ni * 64 + g * 8 + q + 4 * r] = as_float(b[ni][r]);
+    barrier(CLK_LOCAL_MEM_FENCE);
+}
+
+/* d = A.B + d as mma.sync computes it, for lane `lane` alone: its D
+ * elements D[g + 8*(r/2)][2*q + r%2] from the exchanged tiles xa (A) and
+ * xb (B), the products in fp32 FMAs over k in order (a TF32 product is
+ * exact in fp32). */
+INLINE void mma_tile_emulated(float d[4], __local const float *xa, __local const float *xb,
+                              int lane)
+{
+    const int g = lane / 4, q = lane % 4;
+    #pragma unroll
+    for (int r = 0; r < 4; r++) {
+        __local const float *arow = xa + (g + 8 * (r / 2)) * 8, *bcol = xb + (2 * q + r % 2) * 8;
+        float s = d[r];
+        #pragma unroll
+        for (int k = 0; k < 8; k++)
+            s = fma(arow[k], bcol[k], s);
+        d[r] = s;
+    }
+}
+
+/* The same step, emulated: every fragment of the warp (the same loads as
+ * mma_step's) through the exchange area xw, then each lane's part of
+ * every tile from there. */
+INLINE void mma_step(__local const float *ap, __local const float *bp, __local float *xw,
+                     int lane, float acc[TM * TN])
+{
+    uint a[MT][4], b[NT][2];
+    #pragma unroll
+    for (int mi = 0; mi < MT; mi++)
+        frag_a(ap, mi, a[mi]);
+    #pragma unroll
+    for (int ni = 0; ni < NT; ni++)
+        frag_b(bp, ni, b[ni]);
+    exchange_frags(xw, lane, a, b);
+    #pragma unroll
+    for (int mi = 0; mi < MT; mi++)
+        #pragma unroll
+        for (int ni = 0; ni < NT; ni++) {
+            float d[4];
+            acc_get(acc, mi, ni, d);
+            mma_tile_emulated(d, xw + mi * 128, xw + MT * 128 + ni * 64, lane);
+            acc_put(acc, mi, ni, d);
+        }
+}
+#endif
+
+/* One chunk from local memory into acc: BK/8 mma steps.  TF32_EMULATE's
+ * exchange areas alternate between steps, so that the barrier after a
+ * step's exchange also orders the reads of the step before it against
+ * the writes of the step after (an area is written again two steps
+ * later, or in the next chunk, past run_chunks' barrier). */
+INLINE void compute(__local const float *as, __local const float *bs, __local float *xchg, int t,
+                    float acc[TM * TN])
+{
+    #pragma unroll
+    for (int ks = 0; ks < BK / 8; ks++) {
+#ifdef TF32_EMULATE
+        __local float *xw = xchg + ((ks % XCHG_AREAS) * WARPS + t / 32) * XCHG_WARP;
+#else
+        __local float *xw = xchg; /* NULL, unused */
+#endif
+        mma_step(frag_a_base(as, t, 8 * ks), frag_b_base(bs, t, 8 * ks), xw, t % 32, acc);
+    }
+}
+#endif
 
 /* The work-group's reduction range into acc: two buffers, the next
  * chunk's global loads issued before the current chunk's FMAs, one
  * barrier a chunk. */
 INLINE void run_chunks(__global const float *asrc, __global const float *bsrc, const lview *v,
-                       __local float *as, __local float *bs, int t, idx m0, idx c0,
-                       float acc[TM * TN])
+                       __local float *as, __local float *bs, __local float *xchg, int t, idx m0,
+                       idx c0, float acc[TM * TN])
 {
     #pragma unroll
     for (int i = 0; i < TM * TN; i++)
@@ -488,7 +753,6 @@ INLINE void run_chunks(__global const float *asrc, __global const float *bsrc, c
     const idx chunks = (v->red_end - v->red_begin + BK - 1) / BK;
     if (chunks <= 0)
         return;
-    const int tm = t / (BN / TN), tn = t % (BN / TN);
     loader L = loader_init(v, t, m0, c0);
     float ra[A_LOADS], rb[B_LOADS];
     fetch(asrc, bsrc, v, &L, ra, rb);
@@ -498,7 +762,7 @@ INLINE void run_chunks(__global const float *asrc, __global const float *bsrc, c
         const int cur = (int)(i & 1), more = i + 1 < chunks;
         if (more)
             fetch(asrc, bsrc, v, &L, ra, rb);
-        compute(as + cur * BK * LDA, bs + cur * BK * LDB, tm, tn, acc);
+        compute(as + cur * BK * LDA, bs + cur * BK * LDB, xchg, t, acc);
         if (more)
             put(as + (1 - cur) * BK * LDA, bs + (1 - cur) * BK * LDB, &L, t, ra, rb);
         barrier(CLK_LOCAL_MEM_FENCE);
@@ -527,9 +791,9 @@ INLINE float exact_output(__global const float *asrc, __global const float *bsrc
 
 /* The output offset of column col of the tile, or -1 past the GEMM's
  * columns. */
-INLINE idx tile_col_out(const lview *v, int tn, idx c0, int j)
+INLINE idx tile_col_out(const lview *v, int t, idx c0, int j)
 {
-    const idx col = c0 + tile_col(tn, j);
+    const idx col = c0 + tile_col(t, j);
     return col < v->ncols ? col_out(v, col) : -1;
 }
 
@@ -539,15 +803,14 @@ INLINE idx tile_col_out(const lview *v, int tn, idx c0, int j)
 INLINE ulong store_tile(__global float *out, const lview *v, int beta, int t, idx m0, idx c0,
                         const float acc[TM * TN])
 {
-    const int tm = t / (BN / TN), tn = t % (BN / TN);
     idx co[TN];
     #pragma unroll
     for (int j = 0; j < TN; j++)
-        co[j] = tile_col_out(v, tn, c0, j);
+        co[j] = tile_col_out(v, t, c0, j);
     ulong redo = 0;
     #pragma unroll
     for (int i = 0; i < TM; i++) {
-        const idx m = m0 + tile_row(tm, i);
+        const idx m = m0 + tile_row(t, i);
         #pragma unroll
         for (int j = 0; j < TN; j++) {
             if (m >= v->M || co[j] < 0)
@@ -570,13 +833,12 @@ INLINE ulong store_tile(__global float *out, const lview *v, int beta, int t, id
 INLINE void fix_tile(__global const float *asrc, __global const float *bsrc, __global float *out,
                      const lview *v, int beta, int t, idx m0, idx c0, ulong redo)
 {
-    const int tm = t / (BN / TN), tn = t % (BN / TN);
     #pragma unroll 1
     for (int e = 0; e < TM * TN; e++) {
         if (!(redo >> e & 1))
             continue;
         const int i = e / TN, j = e % TN;
-        const idx m = m0 + tile_row(tm, i), col = c0 + tile_col(tn, j);
+        const idx m = m0 + tile_row(t, i), col = c0 + tile_col(t, j);
         const float sum = exact_output(asrc, bsrc, v, m, col);
         __global float *o = out + col_out(v, col) + m * v->o_m;
         *o = beta ? *o + sum : sum;
@@ -590,6 +852,11 @@ void tiled_conv(__global const float *rows_src, long rows_off, __global const fl
     __local float4 as4[2 * BK * LDA / 4], bs4[2 * BK * LDB / 4];
     __local view lv;
     __local float *as = (__local float *)as4, *bs = (__local float *)bs4;
+#ifdef TF32_EMULATE
+    __local float xchg[XCHG_FLOATS];
+#else
+    __local float *xchg = 0; /* only the emulated mma exchanges fragments */
+#endif
     const int t = get_local_id(0);
     const idx mblocks = (idx)get_num_groups(1) / (idx)G.g;
     const idx m0 = (get_group_id(1) % mblocks) * BM, c0 = (idx)get_group_id(0) * BN;
@@ -602,7 +869,7 @@ void tiled_conv(__global const float *rows_src, long rows_off, __global const fl
     barrier(CLK_LOCAL_MEM_FENCE);
     __global const float *asrc = rows_src + rows_off, *bsrc = win_src + win_off;
     float acc[TM * TN];
-    run_chunks(asrc, bsrc, &lv, as, bs, t, m0, c0, acc);
+    run_chunks(asrc, bsrc, &lv, as, bs, xchg, t, m0, c0, acc);
     const ulong redo = store_tile(out + out_off, &lv, beta, t, m0, c0, acc);
     if (redo)
         fix_tile(asrc, bsrc, out + out_off, &lv, beta, t, m0, c0, redo);

@@ -503,10 +503,9 @@ static size_t check_shape_file(const char *path, bench_tokens *t)
 Test(bench_shapes, shipped_files_parse)
 {
     static const char *const files[] = {"tools/shapes/resnet50.txt", "tools/shapes/deepbench.txt",
-                                        "tools/shapes/edge.txt", "tools/shapes/anchors.txt",
-                                        "tools/shapes/demo.txt"};
-    static const size_t at_least[] = {20, 10, 15, 6, 5};
-    for (size_t f = 0; f < 5; f++) {
+                                        "tools/shapes/edge.txt", "tools/shapes/anchors.txt"};
+    static const size_t at_least[] = {20, 10, 15, 6};
+    for (size_t f = 0; f < 4; f++) {
         bench_tokens t = {0};
         size_t n = check_shape_file(files[f], &t);
         cr_expect_geq(n, at_least[f], "%s: %zu problems", files[f], n);
@@ -525,15 +524,20 @@ Test(bench_shapes, anchors_match_anchors_md)
     bench_tokens_free(&t);
 }
 
-Test(bench_shapes, embedded_demo_matches_demo_txt)
+static void expect_embedded(const char *file, const char *const *shapes, size_t n)
 {
     bench_tokens t = {0};
-    check_shape_file("tools/shapes/demo.txt", &t);
-    cr_assert_eq(t.n, bench_demo_count, "demo.txt has %zu problems, the binary %zu", t.n,
-                 bench_demo_count);
+    check_shape_file(file, &t);
+    cr_assert_eq(t.n, n, "%s has %zu problems, the binary %zu", file, t.n, n);
     for (size_t i = 0; i < t.n; i++)
-        cr_expect_str_eq(t.v[i].text, bench_demo_shapes[i], "demo problem %zu differs", i);
+        cr_expect_str_eq(t.v[i].text, shapes[i], "%s: demo problem %zu differs", file, i);
     bench_tokens_free(&t);
+}
+
+Test(bench_shapes, embedded_demo_sets_match_their_files)
+{
+    expect_embedded("tools/shapes/edge.txt", bench_demo_check_shapes, bench_demo_check_count);
+    expect_embedded("tools/shapes/anchors.txt", bench_demo_timed_shapes, bench_demo_timed_count);
 }
 
 /* ---- command line and batch files (options.c) ---- */
@@ -630,21 +634,55 @@ Test(bench_options, value_as_next_argument, .init = quiet)
     bench_opts_free(&o);
 }
 
+/* --demo makes its problems when it runs (demo.c); the command line
+ * picks its parts (--mode) and the timed part's settings. */
 Test(bench_options, demo_defaults_and_overrides, .init = quiet)
 {
     bench_opts o;
     const char *args[] = {"--demo", NULL};
     cr_assert_eq(parse_args(&o, args), BENCH_EXIT_OK);
-    cr_expect_eq(o.nprobs, bench_demo_count);
-    cr_expect_eq(o.probs[0].dirs, BENCH_DIRS_ALL);
-    cr_expect_eq(o.probs[0].algos, BENCH_ALGOS_ALL);
-    cr_expect(o.check && o.perf);
+    cr_expect(o.demo && o.check && o.perf);
+    cr_expect_eq(o.nprobs, 0);
+    cr_expect(!o.dirs_set && !o.algos_set && !o.peers_set);
     bench_opts_free(&o);
-    const char *args2[] = {"--demo", "--algo=gemm", "--mode=P", NULL};
+    const char *args2[] = {"--demo", "--algo=gemm", "--mode=P", "--peer=clblast", "--mb=4",
+                           "--svg=x.svg", NULL};
     cr_assert_eq(parse_args(&o, args2), BENCH_EXIT_OK);
-    cr_expect_eq(o.probs[0].algos, BENCH_ALGO_BIT(CLCONV_ALGO_GEMM));
+    cr_expect(o.algos_set && o.algos == BENCH_ALGO_BIT(CLCONV_ALGO_GEMM));
     cr_expect(!o.check && o.perf);
+    cr_expect(o.peers_set && o.peers == BENCH_PEER_BIT(BENCH_PEER_CLBLAST));
+    cr_expect_eq(o.mb, 4);
+    cr_expect_str_eq(o.svg, "x.svg");
     bench_opts_free(&o);
+    const char *with_problem[] = {"--demo", "ic3ih5oc4kh3", NULL};
+    cr_expect_eq(parse_args(&o, with_problem), BENCH_EXIT_USAGE);
+    bench_opts_free(&o);
+}
+
+Test(bench_options, peers, .init = quiet)
+{
+    static const struct { const char *arg; unsigned want; } cases[] = {
+        {"--peer=clblast", BENCH_PEER_BIT(BENCH_PEER_CLBLAST)},
+        {"--peer=torch", BENCH_PEER_BIT(BENCH_PEER_TORCH)},
+        {"--peer=TORCH,clblast", BENCH_PEERS_ALL},
+        {"--peer=all", BENCH_PEERS_ALL},
+        {"--peer=none", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bench_opts o;
+        const char *args[] = {cases[i].arg, "--python", "/usr/bin/python3", "ic3ih5oc4kh3", NULL};
+        cr_assert_eq(parse_args(&o, args), BENCH_EXIT_OK, "%s", cases[i].arg);
+        cr_expect_eq(o.peers, cases[i].want, "%s: peers %#x", cases[i].arg, o.peers);
+        cr_expect_str_eq(o.python, "/usr/bin/python3");
+        bench_opts_free(&o);
+    }
+    static const char *const bad[] = {"--peer=", "--peer=mkl", "--peer=torch,", "--peer=none,torch"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        bench_opts o;
+        const char *args[] = {bad[i], "ic3ih5oc4kh3", NULL};
+        cr_expect_eq(parse_args(&o, args), BENCH_EXIT_USAGE, "%s", bad[i]);
+        bench_opts_free(&o);
+    }
 }
 
 Test(bench_options, nested_batch_files, .init = quiet)

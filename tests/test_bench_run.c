@@ -12,13 +12,18 @@
 #include <unistd.h>
 
 #include "../tools/bench/check.c"
+#include "../tools/bench/demo.c"
 #include "../tools/bench/passes.c"
 #include "../tools/bench/peak.c"
 #include "../tools/bench/peer_clblast.c"
+#include "../tools/bench/peer_torch.c"
+#include "../tools/bench/progress.c"
 #include "../tools/bench/report.c"
 #include "../tools/bench/report_fmt.c"
 #include "../tools/bench/repro.c"
 #include "../tools/bench/run.c"
+#include "../tools/bench/session.c"
+#include "../tools/bench/svg.c"
 #include "../tools/bench/timing.c"
 #include "../tools/bench/verify.c"
 #include "../tools/bench/tokenize.h"
@@ -32,8 +37,26 @@ char *bench_test_batch(const char *dir, const char *name, const char *text);
 void bench_test_rmtree(char *dir);
 
 /* The tool on args (argv[0] "clconv-bench"), as its main() runs it, with
- * stdout and stderr into *out (malloc'ed); returns the exit status. */
+ * stdout and stderr into *out (malloc'ed); returns the exit status.  With
+ * a set, --demo runs on its problems; with err_fd >= 0, stderr goes there
+ * instead.  The other test_bench_*.c files use these too. */
+int bench_test_run_tool(char **args, int nargs, char **out);
+int bench_test_run_fds(char **args, int nargs, const bench_demo_set *set, int err_fd,
+                       char **out);
+char *bench_test_fake_torch(const char *dir, const char *name, int status);
+
 static int run_tool(char **args, int nargs, char **out)
+{
+    return bench_test_run_tool(args, nargs, out);
+}
+
+int bench_test_run_tool(char **args, int nargs, char **out)
+{
+    return bench_test_run_fds(args, nargs, NULL, -1, out);
+}
+
+int bench_test_run_fds(char **args, int nargs, const bench_demo_set *set, int err_fd,
+                       char **out)
 {
     char path[] = "/tmp/clconv-bench-out-XXXXXX";
     int fd = mkstemp(path);
@@ -42,14 +65,16 @@ static int run_tool(char **args, int nargs, char **out)
     fflush(stderr);
     int save1 = dup(1), save2 = dup(2);
     dup2(fd, 1);
-    dup2(fd, 2);
+    dup2(err_fd >= 0 ? err_fd : fd, 2);
     char *argv[nargs + 2];
     argv[0] = (char *)"clconv-bench";
     memcpy(argv + 1, args, (size_t)nargs * sizeof *argv);
     argv[nargs + 1] = NULL;
     bench_opts o;
     int rc = bench_opts_parse(&o, nargs + 1, argv);
-    if (rc == BENCH_EXIT_OK)
+    if (rc == BENCH_EXIT_OK && o.demo)
+        rc = set ? bench_demo_run(&o, set) : bench_demo(&o);
+    else if (rc == BENCH_EXIT_OK)
         rc = bench_run(&o);
     bench_opts_free(&o);
     fflush(stdout);
@@ -62,6 +87,32 @@ static int run_tool(char **args, int nargs, char **out)
     *out = bench_test_slurp(path);
     unlink(path);
     return rc;
+}
+
+/* A stand-in for tools/torch_peer.py, run by /bin/sh (--python=/bin/sh):
+ * it writes its arguments to dir/NAME.args and, with status 0, prints
+ * the script's lines for problems 0 to 3, every pass: median 0.5 ms, best
+ * 0.25 ms; otherwise what the script prints when torch is missing (3), or
+ * a traceback's last line.  Returns the script's path (malloc'ed). */
+char *bench_test_fake_torch(const char *dir, const char *name, int status)
+{
+    char *path;
+    cr_assert(asprintf(&path, "%s/%s", dir, name) > 0);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "printf '%%s\\n' \"$@\" > \"$0.args\"\n");
+    if (status == 0) {
+        fprintf(f, "echo '# peer: fake PyTorch CPU (oneDNN), 2 threads'\n"
+                   "echo index,pass,median_ms,min_ms\n"
+                   "for i in 0 1 2 3; do for p in fwd bwd_d bwd_w; do echo \"$i,$p,0.5,0.25\"; "
+                   "done; done\n");
+    } else if (status == 3) {
+        fprintf(f, "echo \"# no torch: fake: No module named 'torch'\"\nexit 3\n");
+    } else {
+        fprintf(f, "echo 'RuntimeError: fake failure'\nexit %d\n", status);
+    }
+    fclose(f);
+    return path;
 }
 
 #define RUN_TOOL(out, ...)                                                                 \

@@ -222,3 +222,19 @@ size_t test_expect_exact(const float *out, const float *expect, size_t n, const 
     }
     return bad;
 }
+
+clconv_status test_host_pass(clconv_ctx *ctx, const clconv_desc *d, int pass, clconv_algo algo,
+                             const float *a, const float *b, float *out, int accumulate,
+                             const double *da, const double *db, double *ref)
+{
+    if (pass == 0) {
+        clconv_ref_forward(d, da, db, ref);
+        return clconv_forward_host(ctx, d, algo, a, b, out);
+    }
+    if (pass == 1) {
+        clconv_ref_backward_data(d, da, db, ref);
+        return clconv_backward_data_host(ctx, d, algo, a, b, out, accumulate);
+    }
+    clconv_ref_backward_filter(d, da, db, ref);
+    return clconv_backward_filter_host(ctx, d, algo, a, b, out, accumulate);
+}

@@ -77,4 +77,13 @@ size_t test_first_diff(const float *a, const float *b, size_t n);
  * reports each mismatch with `what` and its index; returns mismatches. */
 size_t test_expect_exact(const float *out, const float *expect, size_t n, const char *what);
 
+/* ---- one pass through the host-array calls ---------------------------- */
+/* Pass 0 forward (a = x, b = w), 1 backward-data (dy, w), 2
+ * backward-filter (x, dy) of d with algo into out (accumulate: added to
+ * it), and the float64 reference of the same pass from da, db into ref.
+ * Returns the library's status. */
+clconv_status test_host_pass(clconv_ctx *ctx, const clconv_desc *d, int pass, clconv_algo algo,
+                             const float *a, const float *b, float *out, int accumulate,
+                             const double *da, const double *db, double *ref);
+
 #endif

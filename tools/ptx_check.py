@@ -10,21 +10,28 @@ What it does:
      every "built kernels/F.cl with OPTIONS" line: the exact (file,
      options) pairs of those rows.  Kernel files that no run built (the
      DIRECT and EXPLICIT families, which have no tuning rows) are added with
-     no options.
+     no options.  The TF32 variant (row "nvidia+tf32": TILED's inline-PTX
+     mma.sync path, what an sm_80+ device gets in TF32 math mode) comes
+     from one more run of TILED with CLCONV_MATH=tf32 and the portable
+     emulation on (CLCONV_TF32_EMULATE=1, as this machine has no tensor
+     cores): its -DTF32 builds, less -DTF32_EMULATE, are exactly the
+     NVIDIA device's.
   2. Compiles each pair with clang's nvptx64-unknown-nvidiacl target and
      Debian's libclc into PTX, and assembles the PTX with ptxas for sm_80
      and sm_90 (-v: registers, stack frame, spills, shared memory per
      kernel).
-  3. Disassembles the cubin with cuobjdump -sass and counts FFMA, global
-     loads (LDG) and shared loads (LDS) per kernel, in the whole kernel and
-     in its main loop (the backward branch whose body holds the most FFMA).
-     Without cuobjdump it counts fma.rn.f32, ld.global and ld.shared in the
-     PTX instead, and says so.
+  3. Disassembles the cubin with cuobjdump -sass and counts FFMA, HMMA
+     (tensor-core mma), global loads (LDG) and shared loads (LDS) per
+     kernel, in the whole kernel and in its main loop (the backward branch
+     whose body holds the most FMA work).  Without cuobjdump it counts
+     fma.rn.f32, mma.sync, ld.global and ld.shared in the PTX instead, and
+     says so.  An m16n8k8 mma is 16*8*8 multiply-adds over a warp's 32
+     lanes: it counts as 32 FMA per lane in the main loop's FMA:load ratio.
   4. Prints one line per kernel, row and architecture, and fails (exit 1)
      when a tiled kernel (kernels/tiled_*.cl) has a stack frame or spills,
      leaves fewer than 2 work-groups per SM (registers, shared memory or
-     threads), or, for the main one (tiled_conv), does fewer than 8 FFMA
-     per load in its main loop.
+     threads), or, for the main one (tiled_conv), does fewer than 8 FMA
+     (FFMA, or 32 per HMMA) per load in its main loop.
 
 Tools: clang (clang-14 first, to match libclc-14), /usr/lib/clc/nvptx64--
 nvidiacl.bc (Debian's libclc-14), ptxas and cuobjdump from PATH or
@@ -46,6 +53,11 @@ import sys
 import tempfile
 
 ROWS = ("nvidia", "generic")
+# The TF32 variant: TILED in TF32 math mode with the NVIDIA row, built
+# through the portable emulation here and reported as the PTX build
+TF32_ROW = "nvidia+tf32"
+TF32_ENV = {"CLCONV_TUNING": "nvidia", "CLCONV_MATH": "tf32", "CLCONV_TF32_EMULATE": "1"}
+MMA_FMAS = 16 * 8 * 8 // 32  # multiply-adds per lane of one m16n8k8 mma
 # fp32 resources per SM: registers, threads, work-groups, shared memory
 ARCHS = {
     "sm_80": {"regs": 65536, "threads": 2048, "blocks": 32, "smem": 164 * 1024},
@@ -114,21 +126,38 @@ def find_clang():
 
 # ---- which builds the GPU rows make ------------------------------------------
 
+BUILT = re.compile(r'built kernels/(\w+)\.cl with "(.*)" from source')
+
+
+def bench_builds(bench, anchors, algos, extra_env):
+    """[(file, options)] the library built running algos over the anchors
+    and EXTRA_SHAPES, every pass, in the environment extra_env."""
+    env = dict(os.environ, CLCONV_LOG="2", CLCONV_CACHE="0", **extra_env)
+    cmd = [bench, "--mode=P", "--reps=1", "--warmup=0", "--dir=all", "--algo=" + algos,
+           "--mb=1", "--batch=" + anchors] + list(EXTRA_SHAPES)
+    r = run(cmd, env=env)
+    if r.returncode != 0:
+        sys.exit("ptx-check: %s failed (%d):\n%s" % (" ".join(cmd), r.returncode,
+                                                     r.stderr[-2000:]))
+    return [(m.group(1), " ".join(o for o in m.group(2).split() if o != "-w"))
+            for m in BUILT.finditer(r.stderr)]
+
+
 def collect_variants(bench, anchors, kernels_dir):
     """{(file, options): set of rows} from the library's own build log."""
-    built = re.compile(r'built kernels/(\w+)\.cl with "(.*)" from source')
     variants = {}
     for row in ROWS:
-        env = dict(os.environ, CLCONV_TUNING=row, CLCONV_LOG="2", CLCONV_CACHE="0")
-        cmd = [bench, "--mode=P", "--reps=1", "--warmup=0", "--dir=all", "--algo=gemm,tiled",
-               "--mb=1", "--batch=" + anchors] + list(EXTRA_SHAPES)
-        r = run(cmd, env=env)
-        if r.returncode != 0:
-            sys.exit("ptx-check: %s failed (%d):\n%s" % (" ".join(cmd), r.returncode,
-                                                         r.stderr[-2000:]))
-        for m in built.finditer(r.stderr):
-            opts = " ".join(o for o in m.group(2).split() if o != "-w")
-            variants.setdefault((m.group(1), opts), set()).add(row)
+        fp32 = {"CLCONV_TUNING": row, "CLCONV_MATH": "fp32"}
+        for key in bench_builds(bench, anchors, "gemm,tiled", fp32):
+            variants.setdefault(key, set()).add(row)
+    # the emulated TF32 builds, less -DTF32_EMULATE: the inline-PTX ones
+    for fname, opts in bench_builds(bench, anchors, "tiled", TF32_ENV):
+        words = opts.split()
+        if "-DTF32" in words:
+            key = (fname, " ".join(w for w in words if w != "-DTF32_EMULATE"))
+            variants.setdefault(key, set()).add(TF32_ROW)
+    if not any(TF32_ROW in rows for rows in variants.values()):
+        sys.exit("ptx-check: the TF32 run built no -DTF32 kernel")
     for path in sorted(glob.glob(os.path.join(kernels_dir, "*.cl"))):
         name = os.path.basename(path)[:-3]
         if not any(f == name for f, _ in variants):
@@ -199,20 +228,22 @@ def assemble(ptxas, ptx_path, arch, cubin):
 
 # ---- instruction counts --------------------------------------------------------
 
-def count_loop(instrs, is_fma, is_ldg, is_lds, backward):
+def count_loop(instrs, is_fma, is_mma, is_ldg, is_lds, backward):
     """Counts over all instructions, and over the loop body (from a backward
-    branch's target to the branch) with the most FMAs."""
-    total = [sum(map(f, (i for _, i in instrs))) for f in (is_fma, is_ldg, is_lds)]
+    branch's target to the branch) with the most FMA work: loop = [FMAs per
+    lane (an mma counting MMA_FMAS), global loads, shared loads]."""
+    preds = (is_fma, is_mma, is_ldg, is_lds)
+    total = [sum(map(f, (i for _, i in instrs))) for f in preds]
     best = [0, 0, 0]
     for pos, (addr, ins) in enumerate(instrs):
         target = backward(addr, ins)
         if target is None:
             continue
         body = [i for a, i in instrs[: pos + 1] if a >= target]
-        counts = [sum(map(f, body)) for f in (is_fma, is_ldg, is_lds)]
-        if counts[0] > best[0]:
-            best = counts
-    return {"ffma": total[0], "ldg": total[1], "lds": total[2], "loop": best}
+        fma, mma, ldg, lds = [sum(map(f, body)) for f in preds]
+        if fma + MMA_FMAS * mma > best[0]:
+            best = [fma + MMA_FMAS * mma, ldg, lds]
+    return {"ffma": total[0], "hmma": total[1], "ldg": total[2], "lds": total[3], "loop": best}
 
 
 def sass_opcode(name):
@@ -240,8 +271,8 @@ def sass_counts(cuobjdump, cubin):
         m = re.search(r"/\*([0-9a-f]{4,})\*/\s+(.*?);", line)
         if m and name:
             funcs[name].append((int(m.group(1), 16), m.group(2)))
-    return {k: count_loop(v, sass_opcode("FFMA"), sass_opcode("LDG"), sass_opcode("LDS"),
-                          sass_backward) for k, v in funcs.items()}
+    return {k: count_loop(v, sass_opcode("FFMA"), sass_opcode("HMMA"), sass_opcode("LDG"),
+                          sass_opcode("LDS"), sass_backward) for k, v in funcs.items()}
 
 
 def ptx_counts(ptx):
@@ -263,6 +294,7 @@ def ptx_counts(ptx):
             return t if t is not None and t <= addr else None
 
         out[m.group(1)] = count_loop(instrs, lambda i: i.startswith("fma.rn.f32"),
+                                     lambda i: i.startswith("mma.sync"),
                                      lambda i: "ld.global" in i, lambda i: "ld.shared" in i,
                                      backward)
     return out
@@ -291,7 +323,7 @@ def check_kernel(fname, kernel, p, c, occ):
         bad.append("%d work-group(s) per SM" % occ)
     loop = c["loop"] if c else [0, 0, 0]
     if kernel in MAIN_KERNELS and loop[0] < MIN_FFMA_PER_LOAD * max(1, loop[1] + loop[2]):
-        bad.append("main loop FFMA:load %d:%d" % (loop[0], loop[1] + loop[2]))
+        bad.append("main loop FMA:load %d:%d" % (loop[0], loop[1] + loop[2]))
     return bad
 
 
@@ -322,13 +354,14 @@ def main():
             os.environ["PATH"] = os.path.dirname(t) + os.pathsep + os.environ["PATH"]
     print("ptx-check: clang %s, libclc %s, ptxas %s, %s" % (
         clang, LIBCLC, ptxas, "cuobjdump " + cuobjdump if cuobjdump else
-        "no cuobjdump: FFMA and loads counted in the PTX (fma.rn.f32, ld.global, ld.shared)"))
+        "no cuobjdump: FFMA, HMMA and loads counted in the PTX (fma.rn.f32, mma.sync, "
+        "ld.global, ld.shared)"))
 
     variants = collect_variants(args.bench, args.anchors, args.kernels)
     work = tempfile.mkdtemp(prefix="ptx-check-", dir=args.build)
-    fmt = "%-14s %-5s %-28s %4s %5s %9s %6s %4s %5s %5s %5s %5s %11s  %s"
+    fmt = "%-14s %-5s %-28s %4s %5s %9s %6s %4s %5s %5s %5s %5s %5s %11s  %s"
     print(fmt % ("rows", "arch", "kernel", "regs", "stack", "spill s/l", "smem", "wg", "WG/SM",
-                 "FFMA", "LDG", "LDS", "loop F:L", "options / verdict"))
+                 "FFMA", "HMMA", "LDG", "LDS", "loop F:L", "options / verdict"))
     failures = 0
     for n, ((fname, opts), rows) in enumerate(sorted(variants.items())):
         src = os.path.join(args.kernels, fname + ".cl")
@@ -350,16 +383,18 @@ def main():
                 print(fmt % (",".join(sorted(rows)), arch, "%s:%s" % (fname, kernel), p["regs"],
                              p["stack"], "%d/%d" % (p["spill_st"], p["spill_ld"]), p["smem"],
                              "%d%s" % (wg, "" if kernel in wgs else "*"), occ,
-                             c["ffma"] if c else "-", c["ldg"] if c else "-",
+                             c["ffma"] if c else "-", c["hmma"] if c else "-",
+                             c["ldg"] if c else "-",
                              c["lds"] if c else "-", ratio,
                              ("FAIL: " + "; ".join(bad) + " | " if bad else "") + (opts or "-")))
     shutil.rmtree(work, ignore_errors=True)
-    print("ptx-check: wg* = no reqd_work_group_size (the library's default); loop F:L = FFMA : "
-          "(global + shared loads) in the main loop; WG/SM = work-groups per SM by registers, "
-          "shared memory and threads")
+    print("ptx-check: wg* = no reqd_work_group_size (the library's default); loop F:L = FMA "
+          "(FFMA + %d per HMMA, per lane) : (global + shared loads) in the main loop; WG/SM = "
+          "work-groups per SM by registers, shared memory and threads; rows %s = TILED in TF32 "
+          "math mode on an sm_80+ device (inline PTX mma.sync)" % (MMA_FMAS, TF32_ROW))
     if failures:
         print("ptx-check: FAILED: %d tiled kernel build(s) miss a gate (no stack or spills, "
-              ">= %d work-groups per SM, main loop FFMA:load >= %d)"
+              ">= %d work-groups per SM, main loop FMA:load >= %d)"
               % (failures, MIN_GROUPS_PER_SM, MIN_FFMA_PER_LOAD))
         return 1
     print("ptx-check: passed (%d builds, %s)" % (len(variants), ", ".join(ARCHS)))

@@ -8,7 +8,6 @@
 #include <strings.h>
 
 #include "batch.h"
-#include "demo_shapes.h"
 #include "desc_parse.h"
 #include "tokenize.h"
 
@@ -23,8 +22,8 @@ static const char usage_text[] =
     "\n"
     "  --dir=LIST      passes: fwd, bwd_d, bwd_w, bwd_b (bias), all; benchdnn's\n"
     "                  FWD_B/FWD_D/FWD_I, BWD_D, BWD_W, BWD_WB too (default fwd)\n"
-    "  --algo=LIST     auto, explicit, direct, gemm; all = the three named ones,\n"
-    "                  one row each (default auto)\n"
+    "  --algo=LIST     auto, explicit, direct, gemm, tiled; all = every named\n"
+    "                  one; a row each (default auto)\n"
     "  --mb=N          override the problems' minibatch (0: as written)\n"
     "  --reset         --dir, --algo and --mb back to their defaults\n"
     "  --batch=FILE    read problems and options from FILE ('#' comments; a\n"
@@ -38,15 +37,26 @@ static const char usage_text[] =
     "  --device=SEL    OpenCL device: \"P:D\", gpu, cpu, or a name part (default:\n"
     "                  $CLCONV_DEVICE, else the first GPU, else the first CPU)\n"
     "  --reps=N        timed repetitions (default 10), after --warmup=N (2)\n"
-    "  --peer=clblast  also time CLBlast's Sconvgemm on forward problems\n"
-    "                  with one group and print clconv's speed ratio\n"
+    "  --peer=LIST     also time peers on the same problems and print clconv's\n"
+    "                  speed ratio: clblast (CLBlast's Sconvgemm: forward, one\n"
+    "                  group), torch (PyTorch's convolution, oneDNN on a CPU,\n"
+    "                  cuDNN on NVIDIA, run first as its own process), all, none\n"
+    "  --python=PATH   the PyTorch peer's interpreter (default: python3, then\n"
+    "                  /usr/bin/python3, the first that can import torch)\n"
+    "  --torch-script=FILE  the PyTorch peer (default: tools/torch_peer.py\n"
+    "                  next to the binary's folder, else in the working directory)\n"
+    "  --svg=FILE      also write the timed rows as an SVG bar chart\n"
+    "  --find          AUTO times its candidates on the device (clconv_set_find)\n"
     "  --csv, --json   machine-readable results on stdout (messages on stderr)\n"
     "  --ref-max-gflop=X  skip the reference check above X GFLOP (default %g)\n"
     "  --peak-gflops=X the device's fp32 peak for the %%peak column, instead of\n"
     "                  measuring it with a built-in FMA kernel\n"
     "  --seed=N        random fill seed (default 1)\n"
     "  --offset=N      place each tensor N floats into its buffer (default 0)\n"
-    "  --demo          the built-in demo set, all passes and algorithms, mode CP\n"
+    "  --demo          the demo: the edge-case set checked through every pass and\n"
+    "                  algorithm (C), then the six anchor layers timed with every\n"
+    "                  peer (P; --dir, --algo, --mb apply here; mb2 on a CPU, mb32\n"
+    "                  on a GPU), then a summary\n"
     "  --help, --version\n"
     "\n"
     "Exit status: 0 success, 1 a check failed, a pass errored or a batch file\n"
@@ -73,6 +83,23 @@ static const char *const pass_names[BENCH_NPASS] = {"fwd", "bwd_d", "bwd_w", "bw
 const char *bench_pass_name(int pass)
 {
     return pass >= 0 && pass < BENCH_NPASS ? pass_names[pass] : "?";
+}
+
+static const char *const peer_names[BENCH_NPEERS] = {"clblast", "torch"};
+
+const char *bench_peer_name(int peer)
+{
+    return peer >= 0 && peer < BENCH_NPEERS ? peer_names[peer] : "?";
+}
+
+static unsigned peer_bits(const char *s, size_t n)
+{
+    if (n == 3 && strncasecmp(s, "all", 3) == 0)
+        return BENCH_PEERS_ALL;
+    for (int p = 0; p < BENCH_NPEERS; p++)
+        if (strlen(peer_names[p]) == n && strncasecmp(s, peer_names[p], n) == 0)
+            return BENCH_PEER_BIT(p);
+    return 0;
 }
 
 static void join_names(unsigned bits, int n, const char *(*name)(int), char *buf, size_t cap)
@@ -303,7 +330,7 @@ static int set_per_problem(bench_opts *o, const char *tok, const char *where, in
     } else if ((v = opt_value(tok, "--algo"))) {
         unsigned b = parse_list(v, algo_bits);
         if (!b)
-            return usage_error(where, "--algo=%s: want auto, explicit, direct, gemm or all", v);
+            return usage_error(where, "--algo=%s: want auto, explicit, direct, gemm, tiled or all", v);
         o->algos = b;
         o->algos_set = 1;
     } else if ((v = opt_value(tok, "--mb"))) {
@@ -364,9 +391,17 @@ static int set_global(bench_opts *o, const char *tok, const char *where, int *ha
     if ((v = opt_value(tok, "--device"))) {
         o->device = v;
     } else if ((v = opt_value(tok, "--peer"))) {
-        if (strcasecmp(v, "clblast") && strcasecmp(v, "none"))
-            return usage_error(where, "--peer=%s: the only peer is clblast", v);
-        o->peer_clblast = strcasecmp(v, "clblast") == 0;
+        unsigned b = strcasecmp(v, "none") ? parse_list(v, peer_bits) : 0;
+        if (!b && strcasecmp(v, "none"))
+            return usage_error(where, "--peer=%s: want clblast, torch, all or none", v);
+        o->peers = b;
+        o->peers_set = 1;
+    } else if ((v = opt_value(tok, "--python"))) {
+        o->python = v;
+    } else if ((v = opt_value(tok, "--torch-script"))) {
+        o->torch_script = v;
+    } else if ((v = opt_value(tok, "--svg"))) {
+        o->svg = v;
     } else if ((v = opt_value(tok, "--ref-max-gflop"))) {
         if (parse_double(v, 0.0, &o->ref_max_gflop))
             return usage_error(where, "--ref-max-gflop=%s: want a number >= 0", v);
@@ -376,6 +411,8 @@ static int set_global(bench_opts *o, const char *tok, const char *where, int *ha
     } else if ((v = opt_value(tok, "--peak-gflops"))) {
         if (parse_double(v, 0.0, &o->peak_gflops) || o->peak_gflops <= 0)
             return usage_error(where, "--peak-gflops=%s: want a number > 0", v);
+    } else if (strcmp(tok, "--find") == 0) {
+        o->find = 1;
     } else if (strcmp(tok, "--csv") == 0) {
         o->csv = 1;
         o->json = 0;
@@ -424,25 +461,10 @@ static void init(bench_opts *o, const char *argv0)
     o->argv0 = argv0 ? argv0 : "clconv-bench";
 }
 
-/* --demo: the built-in set, all passes and algorithms, checked and timed,
- * unless the command line says otherwise. */
-static int add_demo(bench_opts *o)
+int bench_opts_add(bench_opts *o, const char *desc, const char *where)
 {
-    if (!o->dirs_set)
-        o->dirs = BENCH_DIRS_ALL;
-    if (!o->algos_set)
-        o->algos = BENCH_ALGOS_ALL;
-    if (!o->mode_set)
-        o->check = o->perf = 1;
-    for (size_t i = 0; i < bench_demo_count; i++) {
-        char where[48];
-        token_src src = {NULL, 0, -1};
-        snprintf(where, sizeof where, "demo problem %zu", i + 1);
-        int rc = add_problem(o, bench_demo_shapes[i], where, &src);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    token_src src = {NULL, 0, -1};
+    return add_problem(o, desc, where, &src);
 }
 
 static int special(const char *arg, const char *argv0)
@@ -464,6 +486,7 @@ static int apply_arg(bench_opts *o, char **argv, int argc, int i, int *used)
 {
     static const char *const valued[] = {"--dir", "--algo", "--mb", "--batch", "--mode",
                                          "--device", "--reps", "--warmup", "--peer",
+                                         "--python", "--torch-script", "--svg",
                                          "--ref-max-gflop", "--peak-gflops", "--seed",
                                          "--offset", "--run-per-file", "--run-max-gflop"};
     char where[32];
@@ -498,16 +521,17 @@ int bench_opts_parse(bench_opts *o, int argc, char **argv)
         if (rc)
             return rc;
     }
-    if (o->pending && o->nprobs > 0 && !o->demo)
+    if (o->pending && o->nprobs > 0)
         fprintf(stderr, "clconv-bench: warning: --dir/--algo/--mb/--reset after the last problem "
                         "have no effect (they apply to the problems that follow them)\n");
-    if (o->demo) {
-        int rc = add_demo(o);
-        if (rc)
-            return rc;
-    }
+    /* --demo makes its own problems (demo.c); --mode picks its parts */
+    if (o->demo && (o->nprobs || o->nfiles || o->unsupported))
+        return usage_error("--demo", "%s", "the demo runs its own problems: give problems and "
+                                           "batch files without --demo");
+    if (o->demo && !o->mode_set)
+        o->check = o->perf = 1;
     /* a batch that holds no problems is an empty run, not an error */
-    if (o->nprobs == 0 && o->unsupported == 0 && o->nfiles == 0) {
+    if (!o->demo && o->nprobs == 0 && o->unsupported == 0 && o->nfiles == 0) {
         fprintf(stderr, "clconv-bench: error: no problems: give a descriptor, --batch=FILE or "
                         "--demo (see --help)\n");
         return BENCH_EXIT_USAGE;

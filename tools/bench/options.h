@@ -18,6 +18,12 @@ enum { BENCH_FWD = 0, BENCH_BWD_D, BENCH_BWD_W, BENCH_BWD_B, BENCH_NPASS };
 /* --algo=all: every named algorithm (not auto) */
 #define BENCH_ALGOS_ALL (((1u << CLCONV_ALGO_COUNT_) - 1) & ~BENCH_ALGO_BIT(CLCONV_ALGO_AUTO))
 
+/* Peers timed on the same problems (--peer): CLBlast's Sconvgemm in this
+ * process, PyTorch's convolution in a separate one (tools/torch_peer.py). */
+enum { BENCH_PEER_CLBLAST = 0, BENCH_PEER_TORCH, BENCH_NPEERS };
+#define BENCH_PEER_BIT(p) (1u << (p))
+#define BENCH_PEERS_ALL ((1u << BENCH_NPEERS) - 1)
+
 /* Exit codes. */
 enum { BENCH_EXIT_OK = 0, BENCH_EXIT_FAILED = 1, BENCH_EXIT_USAGE = 2, BENCH_EXIT_DONE = -1 };
 
@@ -43,8 +49,14 @@ typedef struct bench_opts {
     double run_max_gflop;       /* --run-max-gflop: run only up to this work; 0: all */
     int reps, warmup;
     const char *device;         /* NULL: the library's default */
-    int peer_clblast;
+    unsigned peers;             /* BENCH_PEER_BIT()s of --peer */
+    int peers_set;
+    const char *python;         /* --python: the PyTorch peer's interpreter (NULL: search) */
+    const char *torch_script;   /* --torch-script (NULL: tools/torch_peer.py, searched) */
+    const char *svg;            /* --svg: the bar chart's file (NULL: none) */
     int csv, json, demo;
+    int find;                   /* --find: AUTO times its candidates (clconv_set_find) */
+    int demo_part;              /* 0; in --demo's runs 1 (correctness) or 2 (timing) */
     double ref_max_gflop;       /* skip the reference above this many GFLOP */
     double peak_gflops;         /* --peak-gflops: the device's peak, not measured (0: measure) */
     uint64_t seed;
@@ -69,7 +81,13 @@ typedef struct bench_opts {
 int bench_opts_parse(bench_opts *o, int argc, char **argv);
 void bench_opts_free(bench_opts *o);
 
+/* Append the problem desc (benchdnn syntax) with o's current --dir, --algo
+ * and --mb, as if it were given on the command line (where names it in a
+ * message); 0 or BENCH_EXIT_USAGE.  --demo builds its runs with it. */
+int bench_opts_add(bench_opts *o, const char *desc, const char *where);
+
 const char *bench_pass_name(int pass);  /* "fwd", "bwd_d", "bwd_w", "bwd_b" */
+const char *bench_peer_name(int peer);  /* "clblast", "torch" */
 /* "fwd,bwd_d" / "gemm,direct" into buf. */
 void bench_dirs_str(unsigned dirs, char *buf, size_t cap);
 void bench_algos_str(unsigned algos, char *buf, size_t cap);

@@ -1,9 +1,16 @@
 /* peer_clblast.c - CLBlast Sconvgemm as the forward peer. */
 #include "peer_clblast.h"
 
+#include <stdlib.h>
+
 #ifdef CLCONV_HAVE_CLBLAST
 #include <clblast_c.h>
 #endif
+
+void bench_peer_quiet_builds(void)
+{
+    setenv("POCL_EXTRA_BUILD_FLAGS", "-w", 0);
+}
 
 int bench_peer_supports(const clconv_desc *d)
 {

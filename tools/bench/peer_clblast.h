@@ -7,6 +7,12 @@
 
 #include "clconv.h"
 
+/* CLBlast builds its kernels without -w, and PoCL's compiler then writes
+ * its warning count ("1 warning generated.") to stderr, into the middle of
+ * the table: this asks PoCL for -w on every build (POCL_EXTRA_BUILD_FLAGS,
+ * unless the user set it).  Call it before the device builds anything. */
+void bench_peer_quiet_builds(void);
+
 /* 1 if the peer was compiled in. */
 int bench_peer_available(void);
 /* 1 if the peer can run d (one group). */

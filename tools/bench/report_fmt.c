@@ -32,11 +32,17 @@ double bench_row_peak_pct(const bench_report *r, const bench_row *row)
     return 100.0 * bench_row_gflops(row) / r->peak_gflops;
 }
 
-double bench_row_peer_ratio(const bench_row *row)
+double bench_row_peer_ratio(const bench_row *row, int peer)
 {
-    if (!row->timed || !row->peer_timed || row->t.median_ms <= 0)
+    if (!row->timed || !row->peer_timed[peer] || row->t.median_ms <= 0)
         return 0.0;
-    return row->peer.median_ms / row->t.median_ms;
+    return row->peer[peer].median_ms / row->t.median_ms;
+}
+
+double bench_row_peer_gflops(const bench_row *row, int peer)
+{
+    double ms = row->peer[peer].median_ms;
+    return row->peer_timed[peer] && ms > 0 ? row->gflop / (ms * 1e-3) : 0.0;
 }
 
 char *bench_row_repro(const bench_report *r, const bench_row *row, const char *mode)
@@ -74,7 +80,10 @@ static void csv_num(FILE *f, int valid, const char *fmt, double v)
 void bench_csv_header(FILE *f)
 {
     fprintf(f, "id,name,desc,pass,algo,mb,gflop,median_ms,min_ms,gflops,peak_pct,status,"
-               "rel_err,max_abs,clblast_median_ms,clblast_ratio,note,repro\n");
+               "rel_err,max_abs");
+    for (int p = 0; p < BENCH_NPEERS; p++)
+        fprintf(f, ",%s_median_ms,%s_ratio", bench_peer_name(p), bench_peer_name(p));
+    fprintf(f, ",note,repro\n");
 }
 
 void bench_csv_row(FILE *f, const bench_report *r, const bench_row *row, int id)
@@ -94,9 +103,11 @@ void bench_csv_row(FILE *f, const bench_report *r, const bench_row *row, int id)
     fprintf(f, ",%s", bench_status_word(row->status));
     csv_num(f, row->checked && isfinite(row->cmp.rel_err), "%.3g", row->cmp.rel_err);
     csv_num(f, row->checked, "%.3g", row->cmp.max_abs);
-    csv_num(f, row->peer_timed, "%.4f", row->peer.median_ms);
-    double ratio = bench_row_peer_ratio(row);
-    csv_num(f, ratio > 0, "%.3f", ratio);
+    for (int p = 0; p < BENCH_NPEERS; p++) {
+        double ratio = bench_row_peer_ratio(row, p);
+        csv_num(f, row->peer_timed[p], "%.4f", row->peer[p].median_ms);
+        csv_num(f, ratio > 0, "%.3f", ratio);
+    }
     fputc(',', f);
     csv_str(f, row->note);
     fputc(',', f);
@@ -141,7 +152,17 @@ void bench_json_begin(FILE *f, const bench_opts *o, const bench_env *env)
     json_num(f, "peak_gflops", env->peak_gflops > 0, env->peak_gflops);
     fprintf(f, ", \"clock\": ");
     json_str(f, env->clock);
-    fprintf(f, ", \"mode\": \"%s\", \"reps\": %d, \"warmup\": %d, \"tolerance\": %g,\n"
+    fprintf(f, ", \"peers\": {");
+    for (int p = 0, first = 1; p < BENCH_NPEERS; p++) {
+        if (!env->peer_about[p])
+            continue;
+        fprintf(f, "%s\"%s\": {\"ran\": %s, \"about\": ", first ? "" : ", ", bench_peer_name(p),
+                env->peers[p] ? "true" : "false");
+        json_str(f, env->peer_about[p]);
+        fputc('}', f);
+        first = 0;
+    }
+    fprintf(f, "}, \"mode\": \"%s\", \"reps\": %d, \"warmup\": %d, \"tolerance\": %g,\n"
                " \"results\": [", bench_mode_str(o), o->reps, o->warmup, BENCH_TOL);
     fflush(f);
 }
@@ -164,9 +185,14 @@ void bench_json_row(FILE *f, const bench_report *r, const bench_row *row, int id
     fprintf(f, ", \"status\": \"%s\"", bench_status_word(row->status));
     json_num(f, "rel_err", row->checked, row->cmp.rel_err);
     json_num(f, "max_abs", row->checked, row->cmp.max_abs);
-    json_num(f, "clblast_median_ms", row->peer_timed, row->peer.median_ms);
-    double ratio = bench_row_peer_ratio(row);
-    json_num(f, "clblast_ratio", ratio > 0, ratio);
+    for (int p = 0; p < BENCH_NPEERS; p++) {
+        char key[40];
+        double ratio = bench_row_peer_ratio(row, p);
+        snprintf(key, sizeof key, "%s_median_ms", bench_peer_name(p));
+        json_num(f, key, row->peer_timed[p], row->peer[p].median_ms);
+        snprintf(key, sizeof key, "%s_ratio", bench_peer_name(p));
+        json_num(f, key, ratio > 0, ratio);
+    }
     fprintf(f, ", \"note\": ");
     json_str(f, row->note);
     fprintf(f, ", \"repro\": ");
@@ -183,26 +209,31 @@ void bench_json_end(FILE *f, const bench_report *r)
                "\"unsupported\": %zu, \"invalid\": %zu}",
             r->tests, r->passed, r->failed, r->skipped, r->unimpl, r->initialized,
             r->o->unsupported, r->o->invalid);
+    const bench_means *m = &r->m;
     fprintf(f, ",\n \"geomean_gflops\": {");
     int first = 1;
     for (int p = 0; p < BENCH_NPASS; p++)
         for (int a = 0; a < CLCONV_ALGO_COUNT_; a++) {
-            if (!r->n_gflops[p][a])
+            if (!m->n_gflops[p][a])
                 continue;
             fprintf(f, "%s\"%s/%s\": %.6g", first ? "" : ", ", bench_pass_name(p),
                     p == BENCH_BWD_B ? "-" : clconv_algo_name((clconv_algo)a),
-                    exp(r->log_gflops[p][a] / r->n_gflops[p][a]));
+                    bench_geomean(m->log_gflops[p][a], m->n_gflops[p][a]));
             first = 0;
         }
-    fprintf(f, "}, \"geomean_clblast_ratio\": {");
+    /* "peer/pass/algo": the peer's time over clconv's */
+    fprintf(f, "}, \"geomean_peer_ratio\": {");
     first = 1;
-    for (int a = 0; a < CLCONV_ALGO_COUNT_; a++) {
-        if (!r->n_ratio[a])
-            continue;
-        fprintf(f, "%s\"%s\": %.6g", first ? "" : ", ", clconv_algo_name((clconv_algo)a),
-                exp(r->log_ratio[a] / r->n_ratio[a]));
-        first = 0;
-    }
+    for (int q = 0; q < BENCH_NPEERS; q++)
+        for (int p = 0; p < BENCH_NPASS; p++)
+            for (int a = 0; a < CLCONV_ALGO_COUNT_; a++) {
+                if (!m->n_ratio[q][p][a])
+                    continue;
+                fprintf(f, "%s\"%s/%s/%s\": %.6g", first ? "" : ", ", bench_peer_name(q),
+                        bench_pass_name(p), clconv_algo_name((clconv_algo)a),
+                        bench_geomean(m->log_ratio[q][p][a], m->n_ratio[q][p][a]));
+                first = 0;
+            }
     fprintf(f, "}}\n");
     fflush(f);
 }

@@ -9,7 +9,8 @@ const char *bench_status_word(bench_status s);  /* "PASSED", "FAILED", ... */
 const char *bench_row_algo(const bench_row *row); /* algorithm name, "-" for bwd_b */
 double bench_row_gflops(const bench_row *row);  /* achieved GFLOP/s, 0 if not timed */
 double bench_row_peak_pct(const bench_report *r, const bench_row *row); /* < 0: n/a */
-double bench_row_peer_ratio(const bench_row *row); /* peer time / clconv time, 0: n/a */
+double bench_row_peer_ratio(const bench_row *row, int peer); /* peer ms / clconv ms, 0: n/a */
+double bench_row_peer_gflops(const bench_row *row, int peer); /* 0: n/a */
 /* The repro command of one row (its pass and algorithm only; mode I if
  * the row was only initialized), malloc'ed; NULL if out of memory. */
 char *bench_row_repro(const bench_report *r, const bench_row *row, const char *mode);

@@ -90,12 +90,35 @@ static void word_num(bench_line *l, const char *opt, unsigned long long v)
     bench_line_word(l, opt, num);
 }
 
+/* --peer with the peers that run on these passes (CLBlast: forward only). */
+static void add_peers(bench_line *l, const bench_opts *o, unsigned dirs)
+{
+    unsigned peers = o->peers;
+    if (!(dirs & (1u << BENCH_FWD)))
+        peers &= ~BENCH_PEER_BIT(BENCH_PEER_CLBLAST);
+    if (!(dirs & ((1u << BENCH_FWD) | (1u << BENCH_BWD_D) | (1u << BENCH_BWD_W))))
+        peers &= ~BENCH_PEER_BIT(BENCH_PEER_TORCH);
+    char list[64] = "";
+    for (int p = 0; p < BENCH_NPEERS; p++)
+        if (peers & BENCH_PEER_BIT(p))
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", list[0] ? "," : "",
+                     bench_peer_name(p));
+    if (list[0])
+        bench_line_word(l, "--peer=", list);
+    if (peers & BENCH_PEER_BIT(BENCH_PEER_TORCH)) {
+        if (o->python)
+            bench_line_word(l, "--python=", o->python);
+        if (o->torch_script)
+            bench_line_word(l, "--torch-script=", o->torch_script);
+    }
+}
+
 static void add_settings(bench_line *l, const bench_opts *o, unsigned dirs, int perf, int check)
 {
     if (o->device)
         bench_line_word(l, "--device=", o->device);
-    if (perf && o->peer_clblast && (dirs & (1u << BENCH_FWD)))
-        bench_line_word(l, "--peer=clblast", NULL);
+    if (perf)
+        add_peers(l, o, dirs);
     if (perf && (o->reps != 10 || o->warmup != 2)) {
         word_num(l, "--reps=", (unsigned long long)o->reps);
         word_num(l, "--warmup=", (unsigned long long)o->warmup);
@@ -119,22 +142,45 @@ static void add_desc(bench_line *l, const bench_problem *p)
     free(desc);
 }
 
+/* "ARGV0 --mode=M --dir=D [--algo=A] [settings]" */
+static void add_head(bench_line *l, const bench_opts *o, const char *mode, unsigned dirs,
+                     unsigned algos)
+{
+    char list[128];
+    bench_line_word(l, o->argv0, NULL);
+    bench_line_word(l, "--mode=", mode);
+    bench_dirs_str(dirs, list, sizeof list);
+    bench_line_word(l, "--dir=", list);
+    if (dirs != (1u << BENCH_BWD_B)) {
+        bench_algos_str(algos, list, sizeof list);
+        bench_line_word(l, "--algo=", list);
+    }
+    add_settings(l, o, dirs, strchr(mode, 'P') != NULL, strchr(mode, 'C') != NULL);
+}
+
+static char *done(bench_line *l)
+{
+    if (l->oom)
+        bench_line_free(l);
+    return l->s;
+}
+
 char *bench_repro(const bench_opts *o, const bench_problem *p, const char *mode, unsigned dirs,
                   unsigned algos)
 {
     bench_line l = {0};
-    char list[128];
-    bench_line_word(&l, o->argv0, NULL);
-    bench_line_word(&l, "--mode=", mode);
-    bench_dirs_str(dirs, list, sizeof list);
-    bench_line_word(&l, "--dir=", list);
-    if (dirs != (1u << BENCH_BWD_B)) {
-        bench_algos_str(algos, list, sizeof list);
-        bench_line_word(&l, "--algo=", list);
-    }
-    add_settings(&l, o, dirs, strchr(mode, 'P') != NULL, strchr(mode, 'C') != NULL);
+    add_head(&l, o, mode, dirs, algos);
     add_desc(&l, p);
-    if (l.oom)
-        bench_line_free(&l);
-    return l.s;
+    return done(&l);
+}
+
+char *bench_repro_batch(const bench_opts *o, const char *file, const char *mode, unsigned dirs,
+                        unsigned algos)
+{
+    bench_line l = {0};
+    add_head(&l, o, mode, dirs, algos);
+    if (o->mb)
+        word_num(&l, "--mb=", (unsigned long long)o->mb);
+    bench_line_word(&l, "--batch=", file);
+    return done(&l);
 }

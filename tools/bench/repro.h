@@ -29,6 +29,10 @@ void bench_line_free(bench_line *l);
 char *bench_repro(const bench_opts *o, const bench_problem *p, const char *mode, unsigned dirs,
                   unsigned algos);
 
+/* The same for a whole batch file run with o's --mb. */
+char *bench_repro_batch(const bench_opts *o, const char *file, const char *mode, unsigned dirs,
+                        unsigned algos);
+
 /* The --mode value of o ("C", "P", "CP" or "I"). */
 const char *bench_mode_str(const bench_opts *o);
 

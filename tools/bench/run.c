@@ -1,6 +1,7 @@
 /* run.c - the loop over problems, passes and algorithms (see run.h). */
 #include "run.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,24 +9,26 @@
 #include "check.h"
 #include "desc_parse.h"
 #include "passes.h"
-#include "peak.h"
 #include "peer_clblast.h"
+#include "peer_torch.h"
 #include "report.h"
 #include "timing.h"
 #include "verify.h"
 
 typedef struct bench_state {
     const bench_opts *o;
+    bench_session *ses;         /* NULL: no problems, so no device */
     clconv_ctx *ctx;
     cl_command_queue q;
     bench_clock clock;
-    bench_limits lim;
-    int peer;
-    long *ran;                  /* problems run per batch file (--run-per-file) */
-    bench_report rep;
+    int clblast;                /* the CLBlast peer runs */
+    bench_torch torch;          /* the PyTorch peer's times */
+    size_t *torch_of;           /* problem -> index in torch (SIZE_MAX: none) */
+    char (*why)[64];            /* problem -> why it does not run ("": it runs) */
+    bench_report *rep;
 } bench_state;
 
-/* ---- timing clconv and the peer ---- */
+/* ---- timing clconv and the peers ---- */
 
 typedef struct pass_launch {
     clconv_ctx *ctx;
@@ -43,11 +46,30 @@ static int launch_pass(void *arg, cl_event *ev)
     return l->st != CLCONV_OK;
 }
 
+/* The wall time of one launch to completion, in ms (< 0 on an error). */
+static double first_call(bench_state *s, pass_launch *l)
+{
+    double t0 = bench_now();
+    cl_event ev = NULL;
+    int rc = launch_pass(l, &ev);
+    if (ev)
+        clReleaseEvent(ev);
+    if (rc || clFinish(s->q) != CL_SUCCESS)
+        return -1.0;
+    return 1e3 * (bench_now() - t0);
+}
+
+/* Timed after a warm-up whose first call, when nothing ran this pass
+ * before (a check does), is timed on its own: what building or loading
+ * its kernels costs. */
 static void time_row(bench_state *s, const bench_bufs *b, clconv_algo algo, bench_row *row)
 {
     pass_launch l = {s->ctx, &row->p->d, row->pass, algo, b, CLCONV_OK};
     cl_int e;
-    int rc = bench_time(s->q, s->clock, s->o->warmup, s->o->reps, launch_pass, &l, &row->t, &e);
+    int warmup = s->o->warmup;
+    if (row->first_ms < 0 && (row->first_ms = first_call(s, &l)) >= 0 && warmup > 0)
+        warmup--;
+    int rc = bench_time(s->q, s->clock, warmup, s->o->reps, launch_pass, &l, &row->t, &e);
     if (!rc) {
         row->timed = 1;
         return;
@@ -85,8 +107,10 @@ static int time_peer(bench_state *s, const bench_problem *p, const bench_bufs *b
 {
     peer_launch l = {s->q, &p->d, b, 0};
     cl_int e = CL_SUCCESS;
-    char label[400];
+    char label[400], what[160];
     bench_format_desc(&p->d, p->name, label, sizeof label);
+    snprintf(what, sizeof what, "%s fwd: CLBlast", p->name[0] ? p->name : "-");
+    bench_progress_say(&s->rep->progress, what);
     if (!launch_peer(&l, NULL) && (e = clFinish(s->q)) == CL_SUCCESS && ref) {
         size_t n = b->t[BT_Y].elems;
         float *y = malloc(n * sizeof *y);
@@ -94,7 +118,7 @@ static int time_peer(bench_state *s, const bench_problem *p, const bench_bufs *b
         if (y && bench_read(s->q, b->t[BT_Y].mem, b->off, n, y) == CL_SUCCESS) {
             bench_compare(y, ref, n, &c);
             if (!c.passed)
-                fprintf(s->rep.msg, "clconv-bench: warning: %s: CLBlast's forward differs from "
+                fprintf(s->rep->msg, "clconv-bench: warning: %s: CLBlast's forward differs from "
                                     "the reference (rel_err %.3g)\n", label, c.rel_err);
         }
         free(y);
@@ -102,7 +126,7 @@ static int time_peer(bench_state *s, const bench_problem *p, const bench_bufs *b
     if (!l.st && e == CL_SUCCESS && !bench_time(s->q, s->clock, s->o->warmup, s->o->reps,
                                                 launch_peer, &l, t, &e))
         return 1;
-    fprintf(s->rep.msg, "clconv-bench: warning: %s: CLBlastSconvgemm failed (CLBlast status %d, "
+    fprintf(s->rep->msg, "clconv-bench: warning: %s: CLBlastSconvgemm failed (CLBlast status %d, "
                         "OpenCL %d); no peer time\n", label, l.st, e);
     return 0;
 }
@@ -137,54 +161,72 @@ static int has_row(const bench_problem *p, int pass, int a)
     return pass == BENCH_BWD_B ? a == 0 : (p->algos & BENCH_ALGO_BIT(a)) != 0;
 }
 
-static void row_init(bench_row *row, const bench_problem *p, int pass, int a)
+static void row_init(bench_state *s, bench_row *row, const bench_problem *p, int pass, int a)
 {
     memset(row, 0, sizeof *row);
     row->p = p;
     row->pass = pass;
     row->algo = pass == BENCH_BWD_B ? -1 : a;
     row->gflop = bench_reference_flop(&p->d, pass) * 1e-9;
+    row->first_ms = -1.0;
+    bench_progress_row(&s->rep->progress, p->name[0] ? p->name : "-", bench_pass_name(pass),
+                       pass == BENCH_BWD_B ? NULL : clconv_algo_name((clconv_algo)a));
 }
 
-static void run_pass(bench_state *s, const bench_problem *p, const bench_bufs *b, int pass)
+/* The PyTorch peer's time of problem i's pass, if it has one. */
+static int torch_time(const bench_state *s, size_t i, int pass, bench_timing *t)
 {
+    size_t k = s->torch_of ? s->torch_of[i] : SIZE_MAX;
+    if (k >= s->torch.n || !s->torch.t[k][pass].reps)
+        return 0;
+    *t = s->torch.t[k][pass];
+    return 1;
+}
+
+static void run_pass(bench_state *s, size_t i, const bench_bufs *b, int pass)
+{
+    const bench_problem *p = &s->o->probs[i];
     char ref_note[200] = "";
     double *ref = s->o->check ? reference(s, p, b, pass, ref_note, sizeof ref_note) : NULL;
-    bench_timing peer;
-    int peer_ok = pass == BENCH_FWD && s->peer && s->o->perf && bench_peer_supports(&p->d) &&
-                  time_peer(s, p, b, ref, &peer);
+    bench_timing peer[BENCH_NPEERS];
+    int peer_ok[BENCH_NPEERS] = {0};
+    peer_ok[BENCH_PEER_CLBLAST] = pass == BENCH_FWD && s->clblast && bench_peer_supports(&p->d) &&
+                                  time_peer(s, p, b, ref, &peer[BENCH_PEER_CLBLAST]);
+    peer_ok[BENCH_PEER_TORCH] = torch_time(s, i, pass, &peer[BENCH_PEER_TORCH]);
     for (int a = 0; a < CLCONV_ALGO_COUNT_; a++) {
         if (!has_row(p, pass, a))
             continue;
         bench_row row;
-        row_init(&row, p, pass, a);
+        row_init(s, &row, p, pass, a);
         if (s->o->check)
             bench_verify(s->ctx, b, pass, (clconv_algo)a, ref, ref_note, &row);
         /* a pass the library refused in the check is not timed either */
         if (s->o->perf && row.status != BENCH_ROW_FAILED && row.lib_status == CLCONV_OK)
             time_row(s, b, (clconv_algo)a, &row);
-        if (peer_ok) {
-            row.peer_timed = 1;
-            row.peer = peer;
+        for (int q = 0; q < BENCH_NPEERS; q++) {
+            row.peer_timed[q] = peer_ok[q];
+            if (peer_ok[q])
+                row.peer[q] = peer[q];
         }
-        bench_report_row(&s->rep, &row);
+        bench_report_row(s->rep, &row);
     }
     free(ref);
 }
 
 /* Why p only gets the library's checks, or NULL if it runs: --mode=I,
  * above --run-max-gflop, or beyond --run-per-file of its batch file (the
- * first problems small enough run, so every file runs some). */
-static const char *why_not_run(bench_state *s, const bench_problem *p, char *buf, size_t cap)
+ * first problems small enough run, so every file runs some; ran counts
+ * them per file). */
+static const char *why_not_run(const bench_opts *o, long *ran, const bench_problem *p, char *buf,
+                               size_t cap)
 {
-    const bench_opts *o = s->o;
     if (o->init)
         return "--mode=I";
     if (o->run_max_gflop > 0 && clconv_flops(&p->d) * 1e-9 > o->run_max_gflop) {
         snprintf(buf, cap, "above --run-max-gflop=%g", o->run_max_gflop);
         return buf;
     }
-    if (o->run_per_file >= 0 && p->file >= 0 && s->ran[p->file]++ >= o->run_per_file) {
+    if (o->run_per_file >= 0 && p->file >= 0 && ran[p->file]++ >= o->run_per_file) {
         snprintf(buf, cap, "beyond --run-per-file=%ld", o->run_per_file);
         return buf;
     }
@@ -207,7 +249,7 @@ static void init_row(bench_state *s, bench_row *row, const char *why)
                  clconv_status_string(st));
     }
     if (st == CLCONV_OK)
-        st = bench_bufs_fit(&p->d, p->dirs, s->o->offset, &s->lim, ws, err, sizeof err);
+        st = bench_bufs_fit(&p->d, p->dirs, s->o->offset, &s->ses->lim, ws, err, sizeof err);
     row->init_only = 1;
     row->status = st == CLCONV_OK ? BENCH_ROW_INITIALIZED : bench_status_row(st);
     if (st != CLCONV_OK)
@@ -228,14 +270,14 @@ static void rows_not_run(bench_state *s, const bench_problem *p, bench_status st
             if (!has_row(p, pass, a))
                 continue;
             bench_row row;
-            row_init(&row, p, pass, a);
+            row_init(s, &row, p, pass, a);
             if (status == BENCH_ROW_INITIALIZED) {
                 init_row(s, &row, why);
             } else {
                 row.status = status;
                 snprintf(row.note, sizeof row.note, "%s", why);
             }
-            bench_report_row(&s->rep, &row);
+            bench_report_row(s->rep, &row);
         }
     }
 }
@@ -244,47 +286,136 @@ static void run_problem(bench_state *s, size_t i)
 {
     const bench_problem *p = &s->o->probs[i];
     bench_bufs b;
-    char err[256], buf[64];
+    char err[256];
     clconv_status st = CLCONV_OK;
-    const char *why = why_not_run(s, p, buf, sizeof buf);
+    const char *why = s->why[i][0] ? s->why[i] : NULL;
     if (why) {
         rows_not_run(s, p, BENCH_ROW_INITIALIZED, why);
-    } else if ((st = bench_bufs_create(s->ctx, &p->d, p->dirs, s->o->offset, &s->lim,
+    } else if ((st = bench_bufs_create(s->ctx, &p->d, p->dirs, s->o->offset, &s->ses->lim,
                                        s->o->seed * 1000003u + i, &b, err, sizeof err))) {
         rows_not_run(s, p, bench_status_row(st), err);
     } else {
         for (int pass = 0; pass < BENCH_NPASS; pass++)
             if (p->dirs & (1u << pass))
-                run_pass(s, p, &b, pass);
+                run_pass(s, i, &b, pass);
         bench_bufs_free(&b);
     }
-    bench_report_problem_done(&s->rep, p);
+    bench_report_problem_done(s->rep, p);
 }
 
 /* ---- setup ---- */
 
-/* 0, or the exit status: a selector (--device or CLCONV_DEVICE) that
- * matches no device is a usage error, like any other bad option value; no
- * OpenCL device at all is the machine's failure. */
-static int open_device(bench_state *s)
+/* Which problems run, decided before any does: the PyTorch peer is
+ * given those first. */
+static int plan(bench_state *s)
 {
-    clconv_status st = clconv_create_with(s->o->device, &s->ctx);
-    if (st != CLCONV_OK) {
-        fprintf(stderr, "clconv-bench: error: cannot open the OpenCL device%s%s%s: %s (%s)%s\n",
-                s->o->device ? " \"" : "", s->o->device ? s->o->device : "",
-                s->o->device ? "\"" : "", clconv_status_name(st), clconv_status_string(st),
-                st == CLCONV_DEVICE_NOT_FOUND ? " (see --help; clinfo -l lists the devices)" : "");
-        return st == CLCONV_DEVICE_NOT_FOUND ? BENCH_EXIT_USAGE : BENCH_EXIT_FAILED;
+    const bench_opts *o = s->o;
+    long *ran = calloc((size_t)o->nfiles + 1, sizeof *ran);
+    s->why = calloc(o->nprobs + 1, sizeof *s->why);
+    if (!s->why || !ran) {
+        free(ran);
+        return -1;
     }
-    s->q = clconv_cl_queue(s->ctx);
-    s->clock = bench_clock_probe(s->q);
-    bench_limits_query(clconv_cl_device(s->ctx), &s->lim);
+    for (size_t i = 0; i < o->nprobs; i++) {
+        const char *w = why_not_run(o, ran, &o->probs[i], s->why[i], sizeof s->why[i]);
+        if (w && w != s->why[i])
+            snprintf(s->why[i], sizeof s->why[i], "%s", w);
+    }
+    free(ran);
     return 0;
 }
 
-static void environment(bench_state *s, bench_peak *pk, bench_env *env)
+static int count_rows(const bench_opts *o)
 {
-    memset(pk, 0, sizeof *pk);
+    int n = 0;
+    for (size_t i = 0; i < o->nprobs; i++)
+        for (int pass = 0; pass < BENCH_NPASS; pass++)
+            for (int a = 0; a < CLCONV_ALGO_COUNT_ && (o->probs[i].dirs & (1u << pass)); a++)
+                n += has_row(&o->probs[i], pass, a);
+    return n;
+}
+
+static const unsigned torch_passes = (1u << BENCH_FWD) | (1u << BENCH_BWD_D) | (1u << BENCH_BWD_W);
+
+/* The request for the problems that run a pass PyTorch has; the
+ * descriptors are malloc'ed into descs (freed by the caller). */
+static size_t torch_problems(bench_state *s, char **descs, unsigned *passes)
+{
+    const bench_opts *o = s->o;
+    size_t n = 0;
+    *passes = 0;
+    for (size_t i = 0; i < o->nprobs; i++) {
+        const bench_problem *p = &o->probs[i];
+        s->torch_of[i] = SIZE_MAX;
+        if (s->why[i][0] || !(p->dirs & torch_passes))
+            continue;
+        char d[600];
+        bench_format_desc(&p->d, NULL, d, sizeof d);
+        if (!(descs[n] = strdup(d)))
+            continue;
+        *passes |= p->dirs & torch_passes;
+        s->torch_of[i] = n++;
+    }
+    return n;
+}
+
+/* PyTorch on the device's kind, with the thread count PoCL gives its own
+ * kernels on a CPU (one per compute unit): the same descriptors, passes,
+ * warm-up and repetitions as clconv's rows. */
+static void run_torch(bench_state *s, const char **about)
+{
+    const bench_opts *o = s->o;
+    const bench_session *ses = s->ses;
+    if (!ses->is_cpu && !ses->is_nvidia_gpu) {
+        *about = "not run: PyTorch is a peer on a CPU (oneDNN) or an NVIDIA GPU (cuDNN) only";
+        return;
+    }
+    char **descs = calloc(o->nprobs + 1, sizeof *descs);
+    s->torch_of = calloc(o->nprobs + 1, sizeof *s->torch_of);
+    unsigned passes = 0;
+    size_t n = descs && s->torch_of ? torch_problems(s, descs, &passes) : 0;
+    bench_torch_req req = {o->python, o->torch_script, ses->is_cpu ? "cpu" : "cuda",
+                           ses->is_cpu ? ses->compute_units : 0, o->reps, o->warmup, passes,
+                           (const char *const *)descs, n};
+    bench_progress pr;
+    char what[96];
+    snprintf(what, sizeof what, "PyTorch peer: %zu problems, in its own process", n);
+    bench_progress_begin(&pr, !o->csv && !o->json, 0);
+    bench_progress_say(&pr, what);
+    if (n)
+        bench_torch_run(&req, &s->torch);
+    else
+        snprintf(s->torch.about, sizeof s->torch.about, "not run: no problem runs one of its passes");
+    bench_progress_clear(&pr);
+    for (size_t i = 0; i < n; i++)
+        free(descs[i]);
+    free(descs);
+    *about = s->torch.about;
+}
+
+static void peers(bench_state *s, bench_env *env)
+{
+    const bench_opts *o = s->o;
+    if (!o->perf)
+        return;
+    if (o->peers & BENCH_PEER_BIT(BENCH_PEER_CLBLAST)) {
+        s->clblast = bench_peer_available();
+        env->peers[BENCH_PEER_CLBLAST] = s->clblast;
+        env->peer_label[BENCH_PEER_CLBLAST] = "CLBlast";
+        env->peer_about[BENCH_PEER_CLBLAST] =
+            s->clblast ? "CLBlast's CLBlastSconvgemm (forward, one group), in this process"
+                       : "unavailable: built without CLBlast (install libclblast-dev and rebuild)";
+    }
+    if (o->peers & BENCH_PEER_BIT(BENCH_PEER_TORCH)) {
+        run_torch(s, &env->peer_about[BENCH_PEER_TORCH]);
+        env->peers[BENCH_PEER_TORCH] = s->torch.ran;
+        env->peer_label[BENCH_PEER_TORCH] =
+            s->ses->is_cpu ? "PyTorch (oneDNN)" : "PyTorch (cuDNN)";
+    }
+}
+
+static void environment(bench_state *s, bench_env *env)
+{
     memset(env, 0, sizeof *env);
     if (!s->ctx) { /* nothing to run, so no device was opened */
         env->device = "no device (no problems to run)";
@@ -292,44 +423,66 @@ static void environment(bench_state *s, bench_peak *pk, bench_env *env)
         env->no_device = 1;
         return;
     }
-    if (s->o->perf && s->o->peak_gflops > 0)
-        pk->gflops = s->o->peak_gflops;
-    else if (s->o->perf)
-        bench_measure_peak(clconv_cl_context(s->ctx), clconv_cl_device(s->ctx), s->q, pk);
-    s->peer = s->o->perf && s->o->peer_clblast && bench_peer_available();
-    if (s->o->perf && s->o->peer_clblast && !s->peer)
-        fprintf(stderr, "clconv-bench: note: --peer=clblast: the CLBlast peer is unavailable "
-                        "(built without CLBlast: install libclblast-dev and rebuild)\n");
+    if (s->o->perf) {
+        const bench_peak *pk = bench_session_peak(s->ses, s->o);
+        env->peak_gflops = pk->gflops;
+        env->peak_width = pk->width;
+        env->peak_runs = pk->runs;
+        env->peak_error = pk->error;
+    }
+    peers(s, env);
     env->device = clconv_device_name(s->ctx);
-    env->peak_gflops = pk->gflops;
-    env->peak_width = pk->width;
-    env->peak_error = pk->error;
     env->clock = bench_clock_name(s->clock);
-    env->peer = s->peer;
 }
 
-int bench_run(const bench_opts *o)
+void bench_run_on(bench_session *ses, const bench_opts *o, bench_report *rep)
 {
     bench_state s;
     memset(&s, 0, sizeof s);
     s.o = o;
-    int rc = o->nprobs ? open_device(&s) : 0;
+    s.ses = ses;
+    s.rep = rep;
+    if (ses) {
+        s.ctx = ses->ctx;
+        s.q = ses->q;
+        s.clock = ses->clock;
+    }
+    bench_env env;
+    if (plan(&s)) {
+        fprintf(stderr, "clconv-bench: error: out of host memory\n");
+        memset(&env, 0, sizeof env);
+        env.device = env.clock = "-";
+        env.no_device = 1;
+        bench_report_begin(rep, o, &env, 0);
+        rep->failed++;
+    } else {
+        environment(&s, &env);
+        bench_report_begin(rep, o, &env, count_rows(o));
+        for (size_t i = 0; i < o->nprobs; i++)
+            run_problem(&s, i);
+    }
+    bench_report_end(rep);
+    bench_torch_free(&s.torch);
+    free(s.torch_of);
+    free(s.why);
+}
+
+int bench_run(const bench_opts *o)
+{
+    bench_session ses;
+    /* before the device builds anything */
+    if (o->perf && (o->peers & BENCH_PEER_BIT(BENCH_PEER_CLBLAST)))
+        bench_peer_quiet_builds();
+    int rc = o->nprobs ? bench_session_open(&ses, o->device) : 0;
     if (rc)
         return rc;
-    s.ran = calloc((size_t)o->nfiles + 1, sizeof *s.ran);
-    if (!s.ran) {
-        fprintf(stderr, "clconv-bench: error: out of host memory\n");
-        clconv_free(s.ctx);
-        return BENCH_EXIT_FAILED;
-    }
-    bench_peak pk;
-    bench_env env;
-    environment(&s, &pk, &env);
-    bench_report_begin(&s.rep, o, &env);
-    for (size_t i = 0; i < o->nprobs; i++)
-        run_problem(&s, i);
-    bench_report_end(&s.rep);
-    clconv_free(s.ctx);
-    free(s.ran);
-    return bench_report_exit(&s.rep);
+    if (o->nprobs && o->find)
+        clconv_set_find(ses.ctx, CLCONV_FIND_ON);
+    bench_report rep;
+    bench_run_on(o->nprobs ? &ses : NULL, o, &rep);
+    rc = bench_report_exit(&rep);
+    bench_report_free(&rep);
+    if (o->nprobs)
+        bench_session_close(&ses);
+    return rc;
 }
