@@ -156,3 +156,22 @@ clconv_status clconv_upsample_pad_size(const clconv_desc *d, int64_t *hu, int64_
         *wu = b;
     return CLCONV_OK;
 }
+
+/* 32-bit indices are enough when every element count, `extra` (work-items
+ * or workspace floats) and every size the kernels multiply stay far below
+ * 2^31 (they form products such as q*sw + s*dw and lane offsets a vector
+ * beyond a tensor's end).  Shared by the GEMM forward/backward-data and
+ * TILED families. */
+int layer_needs_long(const layer *L, size_t extra)
+{
+    const size_t cap = (size_t)1 << 30;
+    const int64_t small = (int64_t)1 << 24;
+    if (L->x_elems > cap || L->y_elems > cap || L->w_elems > cap || extra > cap)
+        return 1;
+    const int64_t v[] = {L->h, L->w, L->p, L->q, L->sh, L->sw, L->ph, L->pw,
+                         (L->r - 1) * L->dh + 1, (L->s - 1) * L->dw + 1, L->dh, L->dw};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        if (v[i] > small)
+            return 1;
+    return 0;
+}

@@ -67,24 +67,6 @@ int gemm_conv_is_flat(const layer *L)
     return L->r == 1 && L->s == 1 && L->sh == 1 && L->sw == 1 && L->ph == 0 && L->pw == 0;
 }
 
-/* 32-bit indices are enough when every element count, the work-item
- * count and every size the kernels multiply stay far below 2^31 (the
- * kernels form products such as q*sw + s*dw and lane offsets up to 2*VW
- * beyond a tensor's end). */
-static int needs_long(const layer *L, size_t items)
-{
-    const size_t cap = (size_t)1 << 30;
-    const int64_t small = (int64_t)1 << 24;
-    if (L->x_elems > cap || L->y_elems > cap || L->w_elems > cap || items > cap)
-        return 1;
-    const int64_t v[] = {L->h, L->w, L->p, L->q, L->sh, L->sw, L->ph, L->pw,
-                         (L->r - 1) * L->dh + 1, (L->s - 1) * L->dw + 1, L->dh, L->dw};
-    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
-        if (v[i] > small)
-            return 1;
-    return 0;
-}
-
 /* A device with 32-bit addresses cannot reach past 4 GiB of a buffer. */
 clconv_status gemm_conv_supports(const clconv_ctx *ctx, const pass_args *a, char *why, size_t cap)
 {
@@ -114,7 +96,7 @@ clconv_status gemm_conv_launch(clconv_ctx *ctx, const pass_args *a, const char *
     char opts[160];
     snprintf(opts, sizeof opts, "-DONE_KERNEL=%d -DTK=%ld -DTP=%ld -DVW=%ld -DWG=%ld -DBLK=%ld%s%s",
              one, t->tk, t->tp, t->vw, t->wg, t->blk, t->ct_fast ? " -DCT_FAST" : "",
-             needs_long(a->L, items) ? " -DIDX_LONG" : "");
+             layer_needs_long(a->L, items) ? " -DIDX_LONG" : "");
     cl_kernel k;
     TRY(ctx_kernel(ctx, "gemm_conv", opts, kernel, &k));
     cl_long ao = (cl_long)a->a_off, bo = (cl_long)a->b_off, oo = (cl_long)a->out_off;

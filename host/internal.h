@@ -276,6 +276,9 @@ typedef struct layer {
     size_t x_elems, w_elems, y_elems;
 } layer;
 clconv_status layer_from_desc(const clconv_desc *d, layer *L);
+/* 1 when a kernel needs 64-bit indices (-DIDX_LONG) for L, with `extra`
+ * work-items or workspace floats. */
+int layer_needs_long(const layer *L, size_t extra);
 /* a*b with overflow check into *out (TOO_LARGE on overflow or negative). */
 clconv_status mul_size(size_t a, size_t b, size_t *out);
 

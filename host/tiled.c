@@ -74,22 +74,6 @@ static void plan_splits(const clconv_devinfo *info, const tiled_row *row, int64_
     p->splits = cdiv(red, p->split_len);
 }
 
-/* 32-bit indices do not suffice: a tensor, the workspace or a size the
- * kernel multiplies (p*sh + r*dh and the like) is too large. */
-static int needs_long(const layer *L, size_t ws_floats)
-{
-    const size_t cap = (size_t)1 << 30;
-    if (L->x_elems > cap || L->y_elems > cap || L->w_elems > cap || ws_floats > cap)
-        return 1;
-    const int64_t small = (int64_t)1 << 24;
-    const int64_t v[] = {L->h, L->w, L->p, L->q, L->sh, L->sw, L->ph, L->pw,
-                         (L->r - 1) * L->dh + 1, (L->s - 1) * L->dw + 1, L->dh, L->dw};
-    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
-        if (v[i] > small)
-            return 1;
-    return 0;
-}
-
 /* The kernel's __local arrays: two buffer pairs of padded rows (LDA, LDB:
  * 4 floats of padding, 8 on the TF32 path), the view, and the portable
  * mma's exchange areas (XCHG_FLOATS). */
@@ -128,7 +112,7 @@ void tiled_plan_layer(const clconv_devinfo *info, const layer *L, clconv_pass pa
             p->ws_floats = SIZE_MAX / sizeof(float); /* refused by workspace_fits */
     }
     p->local_bytes = plan_local_bytes(p);
-    p->idx_long = needs_long(L, p->ws_floats);
+    p->idx_long = layer_needs_long(L, p->ws_floats);
 }
 
 /* Whether the mma warp tiles fit the shape (kernels/tiled_conv.cl's TF32
