@@ -28,7 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "internal.h"
@@ -47,9 +46,7 @@
 
 static int cache_disabled(void)
 {
-    const char *v = getenv("CLCONV_CACHE");
-    return v && (!strcmp(v, "0") || !strcasecmp(v, "off") || !strcasecmp(v, "no") ||
-                 !strcasecmp(v, "false"));
+    return env_says_off(getenv("CLCONV_CACHE"));
 }
 
 /* No length limit here: cache_dir_check reports a path too long to use,

@@ -99,24 +99,24 @@ static int spans_overlap(const mem_span *a, const mem_span *b)
            b->host_begin < a->host_end;
 }
 
+#define MAX_TENSORS 4
+
 clconv_status check_tensors(clconv_ctx *ctx, const tensor_arg *t, int n)
 {
-    for (int i = 0; i < n; i++)
+    mem_span sp[MAX_TENSORS];
+    for (int i = 0; i < n && i < MAX_TENSORS; i++) {
         TRY(check_buffer(ctx, &t[i]));
-    for (int i = 0; i < n; i++) {
+        sp[i] = span_of(&t[i]);
+    }
+    for (int i = 0; i < n && i < MAX_TENSORS; i++) {
         if (!(t[i].access & TENSOR_WRITE))
             continue;
-        const mem_span out = span_of(&t[i]);
-        for (int j = 0; j < n; j++) {
-            if (j == i)
-                continue;
-            const mem_span other = span_of(&t[j]);
-            if (spans_overlap(&out, &other))
+        for (int j = 0; j < n && j < MAX_TENSORS; j++)
+            if (j != i && spans_overlap(&sp[i], &sp[j]))
                 return ctx_fail(ctx, CLCONV_BAD_BUFFER, CL_SUCCESS,
                                 "%s overlaps %s: an output may not share memory with another "
                                 "tensor of the call (clconv does not run in place)",
                                 t[i].what, t[j].what);
-        }
     }
     return CLCONV_OK;
 }

@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include "tiled.h"
 
@@ -52,10 +51,9 @@ static const char *const dirs[CLCONV_PASS_COUNT_] = {"fwd", "bwd_d", "bwd_w"};
 void find_init(clconv_ctx *ctx)
 {
     const char *v = getenv("CLCONV_FIND");
-    int off = !v || !*v || !strcmp(v, "0") || !strcasecmp(v, "off") || !strcasecmp(v, "no") ||
-              !strcasecmp(v, "false");
+    int off = !v || env_word_is(v, "") || env_says_off(v);
     ctx->find.mode = off ? CLCONV_FIND_OFF
-                         : !strcasecmp(v, "reset") ? CLCONV_FIND_RESET : CLCONV_FIND_ON;
+                         : env_word_is(v, "reset") ? CLCONV_FIND_RESET : CLCONV_FIND_ON;
 }
 
 static void forget(find_state *f)

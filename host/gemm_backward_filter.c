@@ -309,7 +309,7 @@ static clconv_status run_dot_reduce(clconv_ctx *ctx, const pass_args *a, const b
                                     cl_mem ws)
 {
     cl_kernel k;
-    TRY(get_kernel(ctx, p, "bwf_dot_reduce", &k));
+    TRY(ctx_kernel(ctx, "split_reduce", "", "split_reduce", &k));
     cl_long oo = (cl_long)a->out_off, elems = (cl_long)a->L->w_elems;
     cl_int beta = a->beta;
     const karg args[] = {KARG(ws), KARG(a->out), KARG(oo), KARG(beta), KARG(elems),
@@ -326,12 +326,12 @@ clconv_status gemm_backward_filter(clconv_ctx *ctx, const pass_args *a)
     TRY(ctx_workspace(ctx, p.ws_floats * sizeof(float), &ws));
     /* build both kernels before enqueueing anything: a failed build must
      * leave dw untouched */
-    const char *first = p.dot ? "bwf_dot" : "bwf_main";
-    const char *second = p.dot ? "bwf_dot_reduce" : "bwf_reduce";
     cl_kernel unused;
-    TRY(get_kernel(ctx, &p, first, &unused));
-    if (!p.direct)
-        TRY(get_kernel(ctx, &p, second, &unused));
+    TRY(get_kernel(ctx, &p, p.dot ? "bwf_dot" : "bwf_main", &unused));
+    if (!p.direct && p.dot)
+        TRY(ctx_kernel(ctx, "split_reduce", "", "split_reduce", &unused));
+    else if (!p.direct)
+        TRY(get_kernel(ctx, &p, "bwf_reduce", &unused));
     TRY(p.dot ? run_dot(ctx, a, &p, ws) : run_main(ctx, a, &p, ws));
     if (p.direct)
         return CLCONV_OK;

@@ -133,6 +133,13 @@ void ctx_clear_error(clconv_ctx *ctx);
             return try_st_;                            \
     } while (0)
 
+/* ---- environment switches (env.c) ---- */
+/* v, blanks around it ignored, is word in any case. */
+int env_word_is(const char *v, const char *word);
+/* v (may be NULL) is 0, off, no or false / 1, on, yes or true. */
+int env_says_off(const char *v);
+int env_says_on(const char *v);
+
 /* ---- devices (device.c) ---- */
 clconv_status device_select(const char *selector, cl_platform_id *platform, cl_device_id *device);
 void devinfo_read(cl_platform_id platform, cl_device_id device, clconv_devinfo *info);
@@ -295,7 +302,7 @@ typedef struct tensor_arg {
 /* A valid buffer of the context holding off + elems floats, whose
  * CL_MEM_FLAGS allow the access. */
 clconv_status check_buffer(clconv_ctx *ctx, const tensor_arg *t);
-/* check_buffer on each, then no written tensor overlaps any other (same
+/* check_buffer on each of n <= 4 tensors, then no written tensor overlaps any other (same
  * buffer, sub-buffers of one parent, or host-pointer buffers over the
  * same host memory): BAD_BUFFER naming the two. */
 clconv_status check_tensors(clconv_ctx *ctx, const tensor_arg *t, int n);

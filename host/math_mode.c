@@ -6,7 +6,6 @@
  * everything else, and TILED without a path, stays exact fp32. */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include "internal.h"
 
 /* cl_nv_device_attribute_query (NVIDIA's cl_ext.h, not in Khronos' own
@@ -54,27 +53,14 @@ static int nv_compute_capability(cl_device_id d)
     return major > 100 || minor > 9 ? 0 : (int)(major * 10 + minor);
 }
 
-/* v without its blanks around equals word (any case). */
-static int word_is(const char *v, const char *word)
-{
-    while (*v == ' ' || *v == '\t')
-        v++;
-    const size_t n = strlen(word);
-    if (strncasecmp(v, word, n))
-        return 0;
-    for (v += n; *v == ' ' || *v == '\t'; v++)
-        ;
-    return *v == 0;
-}
-
 /* CLCONV_MATH: "tf32" -> TF32; unset, blank or "fp32" -> FP32; anything
  * else -> FP32, and said. */
 static int env_mode(clconv_ctx *ctx)
 {
     const char *v = getenv("CLCONV_MATH");
-    if (!v || word_is(v, "") || word_is(v, mode_names[CLCONV_MATH_FP32]))
+    if (!v || env_word_is(v, "") || env_word_is(v, mode_names[CLCONV_MATH_FP32]))
         return CLCONV_MATH_FP32;
-    if (word_is(v, mode_names[CLCONV_MATH_TF32]))
+    if (env_word_is(v, mode_names[CLCONV_MATH_TF32]))
         return CLCONV_MATH_TF32;
     log_msg(ctx, CLCONV_LOG_ERROR, "CLCONV_MATH=\"%s\" is neither fp32 nor tf32: using fp32", v);
     return CLCONV_MATH_FP32;
@@ -84,7 +70,7 @@ static int env_mode(clconv_ctx *ctx)
 static int env_emulate(void)
 {
     const char *v = getenv("CLCONV_TF32_EMULATE");
-    return v && (word_is(v, "1") || word_is(v, "on") || word_is(v, "yes") || word_is(v, "true"));
+    return env_says_on(v);
 }
 
 static const char *const path_names[] = {"exact fp32", "TF32 tensor cores (inline PTX mma)",

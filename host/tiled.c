@@ -1,7 +1,7 @@
 /* TILED: the three passes as one local-memory tiled implicit GEMM
  * (kernels/tiled_conv.cl), shaped for GPUs.  This file holds its tuning
  * table, cuts a layer into work-groups (and backward-filter's reduction
- * into splits, added up by kernels/tiled_reduce.cl in split order), says
+ * into splits, added up by kernels/split_reduce.cl in split order), says
  * what the device must offer, and launches.  In TF32 math mode its
  * kernels multiply through m16n8k8 mma steps where math_mode.c finds a
  * path for them (math_tf32_path): -DTF32 (inline PTX) or -DTF32 plus
@@ -257,7 +257,7 @@ static clconv_status get_kernels(clconv_ctx *ctx, const tiled_plan *p, cl_kernel
     TRY(ctx_kernel(ctx, "tiled_conv", opts, "tiled_conv", conv));
     *reduce = NULL;
     if (p->splits > 1)
-        TRY(ctx_kernel(ctx, "tiled_reduce", "", "tiled_reduce", reduce));
+        TRY(ctx_kernel(ctx, "split_reduce", "", "split_reduce", reduce));
     return CLCONV_OK;
 }
 

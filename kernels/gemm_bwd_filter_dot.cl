@@ -16,13 +16,10 @@
  *   [sp*rps, min(N*P, (sp+1)*rps)).  With direct != 0 (one split):
  *   dw[e] = (beta ? old : 0) + sum; else ws[sp*K*Cg*R*S + e] = the split's
  *   partial sum.  Never reads dw when beta == 0.  Items past the end do
- *   nothing.  Fixed summation order: the same bits run to run.
+ *   nothing.  Fixed summation order: the same bits run to run.  The
+ *   splits are added by split_reduce (kernels/split_reduce.cl).
  *
- * CONTRACT bwf_dot_reduce
- *   dw[e] = (beta ? old : 0) + sum_{sp < splits} ws[sp*elems + e], in split
- *   order, for e < elems (items past it do nothing).
- *
- * Both: offsets in floats, sizes as long; indices are idx_t (long with
+ * Offsets in floats, sizes as long; indices are idx_t (long with
  * -DIDX_LONG, which the host sets past INT_MAX elements, else int).
  */
 #ifdef IDX_LONG
@@ -106,19 +103,6 @@ __kernel void bwf_dot(__global const float *x, long x_off, __global const float 
         ws[sp * elems + e] = sum;
         return;
     }
-    __global float *d = dw + dw_off + e;
-    *d = beta ? *d + sum : sum;
-}
-
-__kernel void bwf_dot_reduce(__global const float *ws, __global float *dw, long dw_off, int beta,
-                             long elems, long splits)
-{
-    const idx_t e = get_global_id(0);
-    if (e >= elems)
-        return;
-    float sum = 0.0f;
-    for (idx_t sp = 0; sp < splits; sp++)
-        sum += ws[sp * elems + e];
     __global float *d = dw + dw_off + e;
     *d = beta ? *d + sum : sum;
 }

@@ -35,7 +35,7 @@
  *   0 (beta 0) or leaves old + 0.
  *   Backward-filter with G.splits > 1 writes split z's partial sums,
  *   always overwriting (beta is 0 then), to out + z*K*Cg*R*S in dw's
- *   layout; tiled_reduce.cl adds them up in split order.
+ *   layout; split_reduce.cl adds them up in split order.
  *   Non-finite values: a product with an absent B element is never part
  *   of a sum (as in the float64 reference), so an Inf or NaN weight that
  *   meets only padding leaves the output finite.  Bitwise deterministic:

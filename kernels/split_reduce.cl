@@ -1,8 +1,9 @@
 /*
- * tiled_reduce.cl - the second step of the TILED backward-filter when its
- * reduction is split over work-groups (kernels/tiled_conv.cl).
+ * split_reduce.cl - the second step of a backward-filter whose N*P*Q
+ * reduction is split over work-groups: TILED's (kernels/tiled_conv.cl)
+ * and GEMM's dot-product plan (kernels/gemm_bwd_filter_dot.cl).
  *
- * CONTRACT tiled_reduce
+ * CONTRACT split_reduce
  *   dw[i] = (beta ? old : 0) + ws[0*elems + i] + ws[1*elems + i] + ...
  *           + ws[(splits-1)*elems + i]   for i < elems,
  *   added in split order (the same bits on every run, no atomics).
@@ -12,7 +13,7 @@
  *   work-group size, extra work-items return).  Assumes: splits >= 1 and
  *   splits * elems floats in ws.
  */
-__kernel void tiled_reduce(__global const float *ws, __global float *dw, long dw_off, int beta,
+__kernel void split_reduce(__global const float *ws, __global float *dw, long dw_off, int beta,
                            long elems, long splits)
 {
     const long i = get_global_id(0);
