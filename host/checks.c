@@ -7,6 +7,11 @@
 #include <stdint.h>
 #include "internal.h"
 
+static size_t esize_of(const tensor_arg *t)
+{
+    return t->esize ? t->esize : sizeof(float);
+}
+
 static clconv_status check_flags(clconv_ctx *ctx, const tensor_arg *t)
 {
     cl_mem_flags flags = 0;
@@ -40,14 +45,15 @@ clconv_status check_buffer(clconv_ctx *ctx, const tensor_arg *t)
     if (clGetMemObjectInfo(t->m, CL_MEM_CONTEXT, sizeof c, &c, NULL) != CL_SUCCESS ||
         c != ctx->context)
         return ctx_fail(ctx, CLCONV_BAD_BUFFER, CL_SUCCESS, "%s belongs to another cl_context", what);
+    const size_t es = esize_of(t);
     size_t need = t->off + t->elems;
-    if (need < t->off || need > SIZE_MAX / sizeof(float))
+    if (need < t->off || need > SIZE_MAX / es)
         return ctx_fail(ctx, CLCONV_TOO_LARGE, CL_SUCCESS, "%s: offset %zu + %zu elements overflows",
                         what, t->off, t->elems);
-    if (need * sizeof(float) > size)
+    if (need * es > size)
         return ctx_fail(ctx, CLCONV_BUFFER_TOO_SMALL, CL_SUCCESS,
-                        "%s holds %zu bytes; offset %zu + %zu floats need %zu", what, size, t->off,
-                        t->elems, need * sizeof(float));
+                        "%s holds %zu bytes; offset %zu + %zu elements of %zu bytes need %zu", what,
+                        size, t->off, t->elems, es, need * es);
     return check_flags(ctx, t);
 }
 
@@ -77,16 +83,17 @@ static mem_span span_of(const tensor_arg *t)
         origin += off;
         sp.root = parent;
     }
-    /* check_buffer bounded off + elems by SIZE_MAX / 4 and the buffer size */
-    sp.begin = origin + t->off * sizeof(float);
-    sp.end = sp.begin + t->elems * sizeof(float);
+    /* check_buffer bounded off + elems by SIZE_MAX / esize and the buffer size */
+    const size_t es = esize_of(t);
+    sp.begin = origin + t->off * es;
+    sp.end = sp.begin + t->elems * es;
     cl_mem_flags flags = 0;
     void *host = NULL;
     if (clGetMemObjectInfo(t->m, CL_MEM_FLAGS, sizeof flags, &flags, NULL) == CL_SUCCESS &&
         (flags & CL_MEM_USE_HOST_PTR) &&
         clGetMemObjectInfo(t->m, CL_MEM_HOST_PTR, sizeof host, &host, NULL) == CL_SUCCESS && host) {
-        sp.host_begin = (uintptr_t)host + t->off * sizeof(float);
-        sp.host_end = sp.host_begin + t->elems * sizeof(float);
+        sp.host_begin = (uintptr_t)host + t->off * es;
+        sp.host_end = sp.host_begin + t->elems * es;
     }
     return sp;
 }

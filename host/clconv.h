@@ -10,8 +10,9 @@
  *   - the library never exits, aborts or prints on its own;
  *   - handles are opaque, and clconv_free(NULL) is a no-op;
  *   - the caller owns every buffer: the library reads and writes caller
- *     cl_mem objects at caller-given offsets (counted in floats, as CLBlast
- *     does) and never keeps them past the call;
+ *     cl_mem objects at caller-given offsets (counted in elements of the
+ *     layer's data type, as CLBlast does) and never keeps them past the
+ *     call;
  *   - device calls enqueue on the context's command queue (which must be
  *     in-order) and return without waiting; pass a cl_event* to get an event
  *     for the last command enqueued, or NULL; after a failed call *event
@@ -27,7 +28,12 @@
  *   - every refusal happens before anything is enqueued, so a refused call
  *     writes nothing and the context stays usable.
  *
- * Layouts: tensors are dense fp32 NCHW, filters K x (C/groups) x R x S.
+ * Tensors are dense.  Data type: fp32 by default; fp16 or bf16 storage
+ * (clconv_desc.dtype) with fp32 arithmetic inside.  Layouts: x, y, dy, dx
+ * NCHW (default) or NHWC, filters K x (C/groups) x R x S (KCRS, default)
+ * or K x R x S x (C/groups) (KRSC) (clconv_desc.layout, .filter_layout).
+ * Which algorithm runs what: README's feature table, and each
+ * implementation's refusal (CLCONV_NOT_SUPPORTED with the reason).
  */
 #ifndef CLCONV_H
 #define CLCONV_H
@@ -52,11 +58,11 @@ extern "C" {
 
 /* ---- version -------------------------------------------------------- */
 #define CLCONV_VERSION_MAJOR 0
-#define CLCONV_VERSION_MINOR 2
+#define CLCONV_VERSION_MINOR 3
 #define CLCONV_VERSION_PATCH 0
 #define CLCONV_VERSION_NUMBER \
     (CLCONV_VERSION_MAJOR * 10000 + CLCONV_VERSION_MINOR * 100 + CLCONV_VERSION_PATCH)
-#define CLCONV_VERSION_STRING "0.2.0"
+#define CLCONV_VERSION_STRING "0.3.0"
 
 /* The version the library was built as (compare with the macros above). */
 CLCONV_API unsigned clconv_version_number(void);
@@ -89,7 +95,11 @@ CLCONV_API const char *clconv_version_string(void);
     X(OPENCL_ERROR, "an OpenCL call failed (see clconv_last_cl_error)")     \
     X(BAD_PASS, "unknown pass (not forward, backward-data or backward-filter)") \
     X(BAD_VERSION, "the descriptor's struct_size is not a layout this library knows") \
-    X(BAD_MATH_MODE, "unknown math mode (not CLCONV_MATH_FP32 or CLCONV_MATH_TF32)")
+    X(BAD_MATH_MODE, "unknown math mode (not CLCONV_MATH_FP32 or CLCONV_MATH_TF32)") \
+    X(BAD_DTYPE, "unknown data type (not CLCONV_F32, CLCONV_F16 or CLCONV_BF16)") \
+    X(BAD_LAYOUT, "unknown tensor or filter layout code")                       \
+    X(BAD_EPILOGUE, "unknown activation, or an epilogue field outside its range") \
+    X(NOT_SUPPORTED, "the algorithm does not support this data type, layout or epilogue")
 
 typedef enum clconv_status {
 #define CLCONV_STATUS_ENUM_(name, msg) CLCONV_##name,
@@ -164,12 +174,58 @@ typedef struct clconv_desc {
      * or larger than the library's own sizeof(clconv_desc) (a header newer
      * than the library), is CLCONV_BAD_VERSION. */
     int64_t struct_size;
+    /* ---- 0.3 (defaults when struct_size stops before them) ---- */
+    /* Asymmetric padding (TensorFlow's SAME, ONNX's four pads): with
+     * pad_asymmetric 1, pad_h and pad_w are the top and left padding and
+     * pad_h_end, pad_w_end the bottom and right (each >= 0).  With 0 (the
+     * default, so a zeroed descriptor is symmetric) the two ends are ignored
+     * and each side gets pad_h / pad_w.  Any other value is BAD_PADDING. */
+    int64_t pad_asymmetric;
+    int64_t pad_h_end, pad_w_end;
+    /* The transposed-convolution calls' output padding (rows / columns
+     * added at the bottom / right of their output, 0 <= each < the
+     * stride; default 0).  The convolution calls need 0: BAD_PADDING. */
+    int64_t out_pad_h, out_pad_w;
+    /* Storage type of every tensor of the calls, bias included
+     * (clconv_dtype; default CLCONV_F32).  Arithmetic is fp32 inside
+     * whatever the storage; each output element is rounded once, to
+     * nearest even, when stored. */
+    int64_t dtype;
+    /* clconv_layout of x, y, dy and dx (default CLCONV_NCHW) and
+     * clconv_filter_layout of w and dw (default CLCONV_KCRS). */
+    int64_t layout;
+    int64_t filter_layout;
 } clconv_desc;
 
 /* sizeof(clconv_desc) in 0.2, the first extensible layout. */
 #define CLCONV_DESC_SIZE_0_2 ((int64_t)(15 * sizeof(int64_t)))
+/* sizeof(clconv_desc) in 0.3. */
+#define CLCONV_DESC_SIZE_0_3 ((int64_t)(23 * sizeof(int64_t)))
 
-/* Fill a descriptor: stride 1, padding 0, dilation 1, one group, and
+typedef enum clconv_dtype {
+    CLCONV_F32 = 0, /* IEEE binary32 */
+    CLCONV_F16,     /* IEEE binary16 (read and written with vload_half / vstore_half) */
+    CLCONV_BF16,    /* bfloat16: the upper 16 bits of a binary32 */
+    CLCONV_DTYPE_COUNT_
+} clconv_dtype;
+/* Bytes of one element (0 for an unknown type) and "f32", "f16", "bf16". */
+CLCONV_API size_t clconv_dtype_size(clconv_dtype t);
+CLCONV_API const char *clconv_dtype_name(clconv_dtype t);
+
+typedef enum clconv_layout {
+    CLCONV_NCHW = 0, /* x[n][c][h][w]; y[n][k][p][q] */
+    CLCONV_NHWC,     /* x[n][h][w][c]; y[n][p][q][k] (PyTorch's channels_last) */
+    CLCONV_LAYOUT_COUNT_
+} clconv_layout;
+
+typedef enum clconv_filter_layout {
+    CLCONV_KCRS = 0, /* w[k][c][r][s] (PyTorch, oneDNN's oihw) */
+    CLCONV_KRSC,     /* w[k][r][s][c] (oneDNN's ohwi, TensorFlow's after a transpose) */
+    CLCONV_FILTER_LAYOUT_COUNT_
+} clconv_filter_layout;
+
+/* Fill a descriptor: stride 1, padding 0 (symmetric), dilation 1, one
+ * group, fp32 NCHW / KCRS (every 0.3 field 0), and
  * struct_size = sizeof(clconv_desc). */
 CLCONV_API void clconv_desc_init(clconv_desc *d, int64_t n, int64_t c, int64_t h, int64_t w,
                                  int64_t k, int64_t r, int64_t s);
@@ -179,13 +235,19 @@ CLCONV_API void clconv_desc_init(clconv_desc *d, int64_t n, int64_t c, int64_t h
  *                      [CLCONV_DESC_SIZE_0_2, sizeof(clconv_desc)];
  *   2. BAD_SIZE        n, c, h, w, k, r or s < 1;
  *   3. BAD_STRIDE      a stride < 1;
- *   4. BAD_PADDING     a padding < 0;
+ *   4. BAD_PADDING     a padding < 0 (pad_*_end only when pad_asymmetric
+ *                      is 1), pad_asymmetric not 0 or 1, or an output
+ *                      padding not 0;
  *   5. BAD_DILATION    a dilation < 1;
  *   6. BAD_GROUPS      groups < 1, or groups does not divide both c and k;
+ *      BAD_DTYPE       dtype outside clconv_dtype;
+ *      BAD_LAYOUT      layout or filter_layout outside its enum;
  *   7. rows, then columns: TOO_LARGE if the input size or the filter size
- *      is >= 2^62, the padding >= 2^60, the dilation >= 2^62 or
+ *      is >= 2^62, a padding >= 2^60, the dilation >= 2^62 or
  *      (filter - 1) * dilation >= 2^62; else EMPTY_OUTPUT if the dilated
- *      filter (filter - 1) * dilation + 1 is longer than input + 2 * padding;
+ *      filter (filter - 1) * dilation + 1 is longer than input + begin
+ *      padding + end padding (the output length is
+ *      (input + begin + end - dilated filter) / stride + 1);
  *   8. TOO_LARGE       if any of these element counts exceeds INT64_MAX / 4
  *      (so that its size in bytes fits in int64): x = N*C*H*W,
  *      w = K*(C/g)*R*S, y = N*K*P*Q, the upsampled+padded dy
@@ -285,6 +347,105 @@ CLCONV_API clconv_status clconv_backward_bias(clconv_ctx *ctx, const clconv_desc
                                               cl_mem dy, size_t dy_off, cl_mem db, size_t db_off,
                                               int accumulate, cl_event *event);
 
+/* ---- fused forward epilogue (issue 7) -------------------------------- */
+/* y = act(alpha * conv(x, w) + beta * y_old + bias[k]), applied in the
+ * forward kernels' store step (cuDNN's ConvolutionBiasActivationForward,
+ * oneDNN's post-ops): no extra pass over y.  y_old is read only when
+ * beta != 0 (so y may hold NaN otherwise). */
+typedef enum clconv_activation {
+    CLCONV_ACT_IDENTITY = 0,
+    CLCONV_ACT_RELU,          /* max(v, 0) */
+    CLCONV_ACT_CLIPPED_RELU,  /* min(max(v, 0), param): ReLU6 is param = 6; param > 0 */
+    CLCONV_ACT_LEAKY_RELU,    /* v > 0 ? v : param * v; param >= 0 */
+    CLCONV_ACT_SIGMOID,       /* 1 / (1 + exp(-v)) */
+    CLCONV_ACT_TANH,
+    CLCONV_ACT_COUNT_
+} clconv_activation;
+
+typedef struct clconv_epilogue {
+    int64_t struct_size;        /* clconv_epilogue_init sets it; 0 = this layout */
+    float alpha, beta;          /* finite */
+    int32_t activation;         /* clconv_activation */
+    float param;                /* the activation's parameter (see above) */
+    cl_mem bias;                /* K elements of the layer's dtype at bias_off, or NULL */
+    size_t bias_off;
+} clconv_epilogue;
+
+/* alpha 1, beta 0, identity, no bias: clconv_forward's result. */
+CLCONV_API void clconv_epilogue_init(clconv_epilogue *e);
+/* Check the epilogue's fields (not the bias buffer): NULL_ARGUMENT,
+ * BAD_VERSION (struct_size), BAD_EPILOGUE (activation outside the enum,
+ * alpha, beta or param not finite, param outside its activation's range). */
+CLCONV_API clconv_status clconv_epilogue_check(const clconv_epilogue *e);
+/* clconv_forward with the epilogue (NULL ep: clconv_forward).  Every
+ * algorithm's forward fuses it; the bias must not overlap y. */
+CLCONV_API clconv_status clconv_forward_fused(clconv_ctx *ctx, const clconv_desc *d,
+                                              clconv_algo algo, cl_mem x, size_t x_off,
+                                              cl_mem w, size_t w_off, cl_mem y, size_t y_off,
+                                              const clconv_epilogue *ep, cl_event *event);
+/* The activation's backward: dz = dL/d(pre-activation) from dy = dL/dy and
+ * y = act(pre), all three N x K x P x Q in the layer's dtype and layout:
+ * identity dy; ReLU dy * (y > 0); clipped ReLU dy * (0 < y < param);
+ * leaky ReLU y > 0 ? dy : param * dy; sigmoid dy * y * (1 - y); tanh
+ * dy * (1 - y*y).  dz may be dy's buffer at dy's offset (in place), never
+ * overlap y otherwise. */
+CLCONV_API clconv_status clconv_activation_backward(clconv_ctx *ctx, const clconv_desc *d,
+                                                    clconv_activation act, float param,
+                                                    cl_mem y, size_t y_off, cl_mem dy,
+                                                    size_t dy_off, cl_mem dz, size_t dz_off,
+                                                    cl_event *event);
+
+/* ---- transposed convolution (issue 7) ------------------------------- */
+/* A transposed convolution (oneDNN's deconvolution, PyTorch's
+ * ConvTranspose2d) is described by a clconv_desc read with its own roles:
+ * n, c, h, w its input x (C channels), k its output channels, r, s, the
+ * strides, paddings, dilations and groups as PyTorch's, and out_pad_h /
+ * out_pad_w its output padding.  Its output y is N x K x HO x WO with
+ *   HO = (H - 1) * stride_h - pad_h - pad_h_end + (R - 1) * dilation_h + 1 + out_pad_h
+ * (WO alike), its filter C x (K/groups) x R x S (KCRS; KRSC is
+ * C x R x S x (K/groups)).  It is the gradient of the convolution from y's
+ * shape to x's: its forward runs clconv's backward-data, its backward-data
+ * a forward convolution, its backward-filter clconv's backward-filter with
+ * the tensors' roles exchanged, so every algorithm that runs those runs
+ * it, with the same accuracy. */
+/* The descriptor's status (out_pad_h / out_pad_w must be < the stride:
+ * BAD_PADDING; HO or WO < 1: EMPTY_OUTPUT), and HO, WO. */
+CLCONV_API clconv_status clconv_transposed_output_size(const clconv_desc *d, int64_t *ho,
+                                                       int64_t *wo);
+/* The convolution whose backward-data is this transposed convolution:
+ * n, c = K, h = HO, w = WO, k = C and the rest alike (out_pad 0). */
+CLCONV_API clconv_status clconv_transposed_as_conv(const clconv_desc *d, clconv_desc *conv);
+/* y = deconv(x, w) + bias[k] (bias NULL: none). */
+CLCONV_API clconv_status clconv_transposed_forward(clconv_ctx *ctx, const clconv_desc *d,
+                                                   clconv_algo algo, cl_mem x, size_t x_off,
+                                                   cl_mem w, size_t w_off, cl_mem bias,
+                                                   size_t bias_off, cl_mem y, size_t y_off,
+                                                   cl_event *event);
+/* dx (+)= dL/dx given dy (N x K x HO x WO). */
+CLCONV_API clconv_status clconv_transposed_backward_data(clconv_ctx *ctx, const clconv_desc *d,
+                                                         clconv_algo algo, cl_mem dy,
+                                                         size_t dy_off, cl_mem w, size_t w_off,
+                                                         cl_mem dx, size_t dx_off, int accumulate,
+                                                         cl_event *event);
+/* dw (+)= dL/dw given x and dy. */
+CLCONV_API clconv_status clconv_transposed_backward_filter(clconv_ctx *ctx, const clconv_desc *d,
+                                                           clconv_algo algo, cl_mem x,
+                                                           size_t x_off, cl_mem dy, size_t dy_off,
+                                                           cl_mem dw, size_t dw_off,
+                                                           int accumulate, cl_event *event);
+/* db[k] (+)= sum over n, ho, wo of dy (K elements). */
+CLCONV_API clconv_status clconv_transposed_backward_bias(clconv_ctx *ctx, const clconv_desc *d,
+                                                         cl_mem dy, size_t dy_off, cl_mem db,
+                                                         size_t db_off, int accumulate,
+                                                         cl_event *event);
+/* The float64 reference of the transposed forward, from its definition
+ * (each x element scattered through the filter into y), independent of the
+ * convolution calls; arrays dense NCHW / KCRS whatever the descriptor's
+ * layouts, bias NULL or K values. */
+CLCONV_API clconv_status clconv_ref_transposed_forward(const clconv_desc *d, const double *x,
+                                                       const double *w, const double *bias,
+                                                       double *y);
+
 /* ---- the seed's two primitives on their own -------------------------- */
 /* Shape of the upsampled+padded output gradient that the EXPLICIT
  * backward-data convolves: N x K x HU x WU with HU = H + (R-1)*dil_h and
@@ -305,7 +466,8 @@ CLCONV_API clconv_status clconv_flip_filter(clconv_ctx *ctx, const clconv_desc *
 
 /* ---- host-array convenience (blocking) ------------------------------- */
 /* Copy to the device, run, copy back, wait.  Arrays are dense and sized
- * by the descriptor. */
+ * by the descriptor, in its layouts; fp32 only (another dtype is
+ * CLCONV_NOT_SUPPORTED). */
 CLCONV_API clconv_status clconv_forward_host(clconv_ctx *ctx, const clconv_desc *d,
                                              clconv_algo algo, const float *x, const float *w,
                                              float *y);
@@ -320,8 +482,11 @@ CLCONV_API clconv_status clconv_backward_bias_host(clconv_ctx *ctx, const clconv
 
 /* ---- CPU reference (float64, straight from the definitions) --------- */
 /* Independent of every kernel: the forward sum and the chain rule written
- * as loops, never the upsample/flip decomposition.  Arrays dense, sized by
- * the descriptor; outputs overwritten.  Returns the descriptor's status. */
+ * as loops, never the upsample/flip decomposition.  Arrays dense NCHW /
+ * KCRS whatever the descriptor's dtype and layouts (those only say how
+ * the device stores the same values), sized by the descriptor (padding
+ * on each of the four sides as given); outputs overwritten.  Returns the
+ * descriptor's status. */
 CLCONV_API clconv_status clconv_ref_forward(const clconv_desc *d, const double *x,
                                             const double *w, double *y);
 CLCONV_API clconv_status clconv_ref_backward_data(const clconv_desc *d, const double *dy,

@@ -38,4 +38,4 @@ static clconv_status bwd_filter(clconv_ctx *ctx, const pass_args *a)
     return run_direct(ctx, "bwd_filter_direct", a, a->L->w_elems);
 }
 
-const algo_impl algo_direct = {"direct", {fwd, bwd_data, bwd_filter}, NULL, NULL};
+const algo_impl algo_direct = {"direct", {fwd, bwd_data, bwd_filter}, NULL, NULL, {0, 0, 0}};

@@ -90,4 +90,5 @@ static clconv_status supports(const clconv_ctx *ctx, clconv_pass pass, const pas
     return workspace_fits(&ctx->info, bytes, why, cap);
 }
 
-const algo_impl algo_explicit = {"explicit", {fwd, bwd_data, bwd_filter}, workspace, supports};
+const algo_impl algo_explicit = {"explicit", {fwd, bwd_data, bwd_filter}, workspace, supports,
+                                  {0, 0, 0}};

@@ -264,8 +264,7 @@ static cl_mem scratch_make(clconv_ctx *ctx, clconv_pass pass, const layer *L)
 {
     const size_t elems[CLCONV_PASS_COUNT_] = {L->y_elems, L->x_elems, L->w_elems};
     cl_int err;
-    return clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, elems[pass] * sizeof(float), NULL,
-                          &err);
+    return clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, elems[pass] * L->esize, NULL, &err);
 }
 
 /* ---- records on disk --------------------------------------------------------- */
@@ -388,7 +387,10 @@ static int time_all(clconv_ctx *ctx, const char *key, clconv_pass pass, const pa
     int order[FIND_MAX_CANDIDATES];
     const int n = scratch ? cand_order(ctx, heur, pass, a, order) : 0;
     /* beta 0: the candidates' output is never read */
-    pass_args s = {a->L, a->a, a->a_off, a->b, a->b_off, scratch, 0, 0, NULL};
+    kepi e0 = a->ep ? *a->ep : (kepi){0};
+    e0.beta = 0.0f;
+    pass_args s = {a->L, a->a, a->a_off, a->b, a->b_off, scratch, 0, 0, NULL,
+                   a->ep ? &e0 : NULL, a->bias, a->bias_off};
     find_timer t = {has_profiling(ctx), 0, t0};
     char line[640] = "";
     double best = INFINITY, heur_ms = NAN;
@@ -433,6 +435,8 @@ clconv_status find_run(clconv_ctx *ctx, const clconv_desc *d, clconv_pass pass,
 {
     char key[FIND_KEY_MAX];
     find_key(ctx, d, pass, key, sizeof key);
+    if (a->ep) /* a fused epilogue narrows the candidates and costs its own time */
+        snprintf(key + strlen(key), sizeof key - strlen(key), " epilogue");
     int c = remembered(ctx, key);
     if (c >= 0)
         ctx->find.stats.remembered++;

@@ -30,4 +30,4 @@ static clconv_status supports(const clconv_ctx *ctx, clconv_pass pass, const pas
 }
 
 const algo_impl algo_gemm = {"gemm", {gemm_forward, gemm_backward_data, gemm_backward_filter},
-                             workspace, supports};
+                             workspace, supports, {0, 0, 0}};

@@ -55,6 +55,10 @@ static clconv_status run_host(clconv_ctx *ctx, const clconv_desc *d, const host_
     clconv_status st = layer_from_desc(d, &L);
     if (st != CLCONV_OK)
         return fail_locked(ctx, st, CL_SUCCESS, "invalid descriptor");
+    if (L.dtype != CLCONV_F32)
+        return fail_locked(ctx, CLCONV_NOT_SUPPORTED, CL_SUCCESS,
+                           "the host-array calls take float arrays: use the cl_mem calls for "
+                           "fp16 and bf16 storage");
     const size_t counts[CLCONV_PASS_COUNT_ + 1][3] = {
         {L.x_elems, L.w_elems, L.y_elems}, {L.y_elems, L.w_elems, L.x_elems},
         {L.x_elems, L.y_elems, L.w_elems}, {L.y_elems, 1, (size_t)L.k}};

@@ -152,7 +152,7 @@ clconv_status ctx_kernel(clconv_ctx *ctx, const char *source, const char *option
                          const char *name, cl_kernel *out);
 void programs_release(clconv_ctx *ctx);
 
-/* Build `text` (called `name` in messages and cache entries) with
+/* Build `text`, after kernels/prelude.cl (called `name` in messages and cache entries) with
  * `options`: from the binary cache when it holds a usable entry, else from
  * source (then saved to the cache).  ctx_kernel's builder; tests call it
  * directly with a deliberately broken source. */
@@ -280,9 +280,32 @@ clconv_status ctx_workspace(clconv_ctx *ctx, size_t bytes, cl_mem *out);
 typedef struct layer {
     int64_t n, c, h, w, k, r, s, p, q;
     int64_t sh, sw, ph, pw, dh, dw, g, cg, kg;
+    int64_t pb, pr;             /* bottom and right padding (ph, pw: top and left) */
     size_t x_elems, w_elems, y_elems;
+    int dtype;                  /* clconv_dtype of every tensor */
+    int layout, flayout;        /* clconv_layout of x/y/dy/dx, clconv_filter_layout of w/dw */
+    size_t esize;               /* bytes per element */
+    /* Element strides, outermost dimension first: x (and dx) over
+     * (n, c, h, w), y (and dy) over (n, k, p, q), w (and dw) over
+     * (k, c, r, s).  Layout is only these numbers: a kernel that indexes
+     * through them runs every layout. */
+    int64_t xs[4], ys[4], ws[4];
 } layer;
 clconv_status layer_from_desc(const clconv_desc *d, layer *L);
+
+/* The layer as kernels/prelude.cl's `geom` struct argument (same fields,
+ * same order, all 64-bit). */
+typedef struct kgeom {
+    cl_long n, c, h, w, k, r, s, p, q;
+    cl_long sh, sw, ph, pw, pb, pr, dh, dw, g, cg, kg;
+    cl_long xs[4], ys[4], ws[4];
+} kgeom;
+kgeom kgeom_of(const layer *L);
+/* The build option selecting the layer's storage type in prelude.cl:
+ * "" for fp32, "-DDT=1" fp16, "-DDT=2" bf16. */
+const char *layer_dt_option(const layer *L);
+/* 1 when L is fp32 NCHW / KCRS (what the kernels of 0.2 assumed). */
+int layer_is_plain(const layer *L);
 /* 1 when a kernel needs 64-bit indices (-DIDX_LONG) for L, with `extra`
  * work-items or workspace floats. */
 int layer_needs_long(const layer *L, size_t extra);
@@ -290,16 +313,18 @@ int layer_needs_long(const layer *L, size_t extra);
 clconv_status mul_size(size_t a, size_t b, size_t *out);
 
 /* ---- buffer checks (checks.c) ---- */
-/* A caller tensor of one call: its buffer, offset and size in floats, its
- * name in messages, and what the call does to it. */
+/* A caller tensor of one call: its buffer, offset and size in elements,
+ * its name in messages, what the call does to it, and the bytes of one
+ * element (0 means 4, a float). */
 enum { TENSOR_READ = 1, TENSOR_WRITE = 2 };
 typedef struct tensor_arg {
     cl_mem m;
     size_t off, elems;
     const char *what;
     unsigned access;            /* TENSOR_READ | TENSOR_WRITE */
+    size_t esize;
 } tensor_arg;
-/* A valid buffer of the context holding off + elems floats, whose
+/* A valid buffer of the context holding off + elems elements, whose
  * CL_MEM_FLAGS allow the access. */
 clconv_status check_buffer(clconv_ctx *ctx, const tensor_arg *t);
 /* check_buffer on each of n <= 4 tensors, then no written tensor overlaps any other (same
@@ -308,6 +333,15 @@ clconv_status check_buffer(clconv_ctx *ctx, const tensor_arg *t);
 clconv_status check_tensors(clconv_ctx *ctx, const tensor_arg *t, int n);
 
 /* ---- algorithms: one file each ---- */
+/* The fused forward epilogue as kernels/prelude.cl's `epi` struct
+ * argument (same fields, same order). */
+typedef struct kepi {
+    cl_float alpha, beta, param;
+    cl_int act;
+    cl_int has_bias;
+    cl_int pad_;
+} kepi;
+
 typedef struct pass_args {
     const layer *L;
     cl_mem a; size_t a_off;      /* forward: x;  bwd-data: dy; bwd-filter: x  */
@@ -315,7 +349,27 @@ typedef struct pass_args {
     cl_mem out; size_t out_off;  /* y, dx or dw */
     int beta;
     cl_event *event;
+    /* forward only: NULL for a plain clconv_forward (alpha 1, beta = the
+     * beta above, no bias, identity); else the epilogue, whose beta then
+     * replaces it, and its bias buffer (NULL when has_bias is 0). */
+    const kepi *ep;
+    cl_mem bias; size_t bias_off;
 } pass_args;
+
+/* What a call asks of an implementation beyond fp32 NCHW/KCRS without an
+ * epilogue (CAP_* bits); an implementation lists what it runs per pass in
+ * algo_impl.caps, and impl_supports refuses the rest (NOT_SUPPORTED,
+ * naming the feature) before its own supports() is asked. */
+enum {
+    CAP_F16 = 1u << 0,
+    CAP_BF16 = 1u << 1,
+    CAP_NHWC = 1u << 2,
+    CAP_KRSC = 1u << 3,
+    CAP_EPILOGUE = 1u << 4,     /* forward: bias, alpha/beta, activation */
+    CAP_ASYM_PAD = 1u << 5,     /* unequal begin and end padding */
+};
+/* The CAP_* bits call a needs. */
+unsigned pass_needs(const pass_args *a);
 
 /* One implementation of the passes (oneDNN's implementation lists):
  * whether it can run a call on this device, and why not, is asked before
@@ -334,6 +388,8 @@ typedef struct algo_impl {
      * to why.  NULL: every call of an implemented pass. */
     clconv_status (*supports)(const clconv_ctx *ctx, clconv_pass pass, const pass_args *a,
                               char *why, size_t cap);
+    /* CAP_* bits each pass runs (see pass_needs) */
+    unsigned caps[CLCONV_PASS_COUNT_];
 } algo_impl;
 
 extern const algo_impl algo_explicit, algo_direct, algo_gemm, algo_tiled;

@@ -11,5 +11,7 @@ typedef struct clconv_kernel_source {
 
 extern const clconv_kernel_source clconv_kernel_sources[];
 extern const int clconv_kernel_source_count;
+/* kernels/prelude.cl: built in front of every source (program.c). */
+extern const clconv_kernel_source clconv_kernel_prelude;
 
 #endif

@@ -41,12 +41,52 @@ const algo_impl *algo_impl_of(clconv_algo algo)
     return (unsigned)algo < CLCONV_ALGO_COUNT_ ? impls[algo] : NULL;
 }
 
+unsigned pass_needs(const pass_args *a)
+{
+    const layer *L = a->L;
+    unsigned need = 0;
+    if (L->dtype == CLCONV_F16)
+        need |= CAP_F16;
+    if (L->dtype == CLCONV_BF16)
+        need |= CAP_BF16;
+    if (L->layout == CLCONV_NHWC)
+        need |= CAP_NHWC;
+    if (L->flayout == CLCONV_KRSC)
+        need |= CAP_KRSC;
+    if (a->ep)
+        need |= CAP_EPILOGUE;
+    if (L->pb != L->ph || L->pr != L->pw)
+        need |= CAP_ASYM_PAD;
+    return need;
+}
+
+/* The first of the bits in `missing`, as words for a refusal. */
+static const char *cap_name(unsigned missing)
+{
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } names[] = {{CAP_F16, "fp16 storage"},     {CAP_BF16, "bf16 storage"},
+                 {CAP_NHWC, "the NHWC layout"}, {CAP_KRSC, "the KRSC filter layout"},
+                 {CAP_EPILOGUE, "a fused epilogue"}, {CAP_ASYM_PAD, "asymmetric padding"}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (missing & names[i].bit)
+            return names[i].name;
+    return "this call";
+}
+
 clconv_status impl_supports(const clconv_ctx *ctx, const algo_impl *impl, clconv_pass pass,
                             const pass_args *a, char *why, size_t cap)
 {
     if (!impl->run[pass]) {
         snprintf(why, cap, "%s does not implement %s", impl->name, pass_names[pass]);
         return CLCONV_BAD_ALGORITHM;
+    }
+    const unsigned missing = pass_needs(a) & ~impl->caps[pass];
+    if (missing) {
+        snprintf(why, cap, "%s's %s does not support %s", impl->name, pass_names[pass],
+                 cap_name(missing));
+        return CLCONV_NOT_SUPPORTED;
     }
     return impl->supports ? impl->supports(ctx, pass, a, why, cap) : CLCONV_OK;
 }
@@ -107,25 +147,46 @@ typedef struct buf {
     const char *what;
 } buf;
 
-/* One pass: buffers a, b in; out written (or added to when beta). */
+/* The epilogue of a fused forward call, checked, as the kernels take it
+ * (has_bias from the bias buffer); NULL ep: none. */
+static clconv_status epilogue_args(clconv_ctx *ctx, const clconv_epilogue *ep, kepi *out)
+{
+    clconv_status st = clconv_epilogue_check(ep);
+    if (st != CLCONV_OK)
+        return ctx_fail(ctx, st, CL_SUCCESS, "invalid epilogue: %s", clconv_status_string(st));
+    *out = (kepi){ep->alpha, ep->beta, ep->param, ep->activation, ep->bias != NULL, 0};
+    return CLCONV_OK;
+}
+
+/* One pass: buffers a, b in; out written (or added to when beta); ep the
+ * forward's epilogue or NULL. */
 static clconv_status pass_locked(clconv_ctx *ctx, const clconv_desc *d, clconv_algo algo,
                                  clconv_pass pass, buf a, buf b, buf out, int beta,
-                                 cl_event *event)
+                                 const clconv_epilogue *ep, cl_event *event)
 {
     layer L;
     TRY(check_layer(ctx, d, &L));
     if (check_algo(algo, pass) != CLCONV_OK)
         return ctx_fail(ctx, CLCONV_BAD_ALGORITHM, CL_SUCCESS,
                         "algorithm %d does not implement %s", (int)algo, pass_names[pass]);
+    kepi ke;
+    if (ep) {
+        TRY(epilogue_args(ctx, ep, &ke));
+        beta = ke.beta != 0.0f;
+    }
     /* element counts are known only now that the layer is checked */
     const size_t xe = L.x_elems, we = L.w_elems, ye = L.y_elems;
     const size_t counts[CLCONV_PASS_COUNT_][3] = {{xe, we, ye}, {ye, we, xe}, {xe, ye, we}};
     const unsigned out_access = TENSOR_WRITE | (beta ? TENSOR_READ : 0);
-    const tensor_arg t[3] = {{a.m, a.off, counts[pass][0], a.what, TENSOR_READ},
-                             {b.m, b.off, counts[pass][1], b.what, TENSOR_READ},
-                             {out.m, out.off, counts[pass][2], out.what, out_access}};
-    TRY(check_tensors(ctx, t, 3));
-    pass_args pa = {&L, a.m, a.off, b.m, b.off, out.m, out.off, beta != 0, event};
+    const size_t es = L.esize;
+    const tensor_arg t[4] = {{a.m, a.off, counts[pass][0], a.what, TENSOR_READ, es},
+                             {b.m, b.off, counts[pass][1], b.what, TENSOR_READ, es},
+                             {out.m, out.off, counts[pass][2], out.what, out_access, es},
+                             {ep ? ep->bias : NULL, ep ? ep->bias_off : 0, (size_t)L.k, "bias",
+                              TENSOR_READ, es}};
+    TRY(check_tensors(ctx, t, ep && ep->bias ? 4 : 3));
+    pass_args pa = {&L, a.m, a.off, b.m, b.off, out.m, out.off, beta != 0, event,
+                    ep ? &ke : NULL, ep ? ep->bias : NULL, ep ? ep->bias_off : 0};
     const algo_impl *impl;
     TRY(pick_impl(ctx, ctx, algo, pass, &pa, &impl));
     /* only AUTO consults find; its own pick is the fallback and a candidate */
@@ -135,7 +196,8 @@ static clconv_status pass_locked(clconv_ctx *ctx, const clconv_desc *d, clconv_a
 }
 
 static clconv_status pass_call(clconv_ctx *ctx, const clconv_desc *d, clconv_algo algo,
-                               clconv_pass pass, buf a, buf b, buf out, int beta, cl_event *event)
+                               clconv_pass pass, buf a, buf b, buf out, int beta,
+                               const clconv_epilogue *ep, cl_event *event)
 {
     if (event)
         *event = NULL; /* what a failed call leaves; success sets it */
@@ -144,7 +206,7 @@ static clconv_status pass_call(clconv_ctx *ctx, const clconv_desc *d, clconv_alg
     log_pass(ctx, d, algo, pass, beta); /* CLCONV_LOG: the bench line of this call */
     pthread_mutex_lock(&ctx->lock);
     ctx_clear_error(ctx);
-    clconv_status st = pass_locked(ctx, d, algo, pass, a, b, out, beta, event);
+    clconv_status st = pass_locked(ctx, d, algo, pass, a, b, out, beta, ep, event);
     pthread_mutex_unlock(&ctx->lock);
     return st;
 }
@@ -154,7 +216,15 @@ clconv_status clconv_forward(clconv_ctx *ctx, const clconv_desc *d, clconv_algo 
                              cl_event *event)
 {
     return pass_call(ctx, d, algo, CLCONV_PASS_FORWARD, (buf){x, x_off, "x"},
-                     (buf){w, w_off, "w"}, (buf){y, y_off, "y"}, 0, event);
+                     (buf){w, w_off, "w"}, (buf){y, y_off, "y"}, 0, NULL, event);
+}
+
+clconv_status clconv_forward_fused(clconv_ctx *ctx, const clconv_desc *d, clconv_algo algo,
+                                   cl_mem x, size_t x_off, cl_mem w, size_t w_off, cl_mem y,
+                                   size_t y_off, const clconv_epilogue *ep, cl_event *event)
+{
+    return pass_call(ctx, d, algo, CLCONV_PASS_FORWARD, (buf){x, x_off, "x"},
+                     (buf){w, w_off, "w"}, (buf){y, y_off, "y"}, 0, ep, event);
 }
 
 clconv_status clconv_backward_data(clconv_ctx *ctx, const clconv_desc *d, clconv_algo algo,
@@ -162,7 +232,7 @@ clconv_status clconv_backward_data(clconv_ctx *ctx, const clconv_desc *d, clconv
                                    size_t dx_off, int accumulate, cl_event *event)
 {
     return pass_call(ctx, d, algo, CLCONV_PASS_BACKWARD_DATA, (buf){dy, dy_off, "dy"},
-                     (buf){w, w_off, "w"}, (buf){dx, dx_off, "dx"}, accumulate, event);
+                     (buf){w, w_off, "w"}, (buf){dx, dx_off, "dx"}, accumulate, NULL, event);
 }
 
 clconv_status clconv_backward_filter(clconv_ctx *ctx, const clconv_desc *d, clconv_algo algo,
@@ -170,7 +240,7 @@ clconv_status clconv_backward_filter(clconv_ctx *ctx, const clconv_desc *d, clco
                                      size_t dw_off, int accumulate, cl_event *event)
 {
     return pass_call(ctx, d, algo, CLCONV_PASS_BACKWARD_FILTER, (buf){x, x_off, "x"},
-                     (buf){dy, dy_off, "dy"}, (buf){dw, dw_off, "dw"}, accumulate, event);
+                     (buf){dy, dy_off, "dy"}, (buf){dw, dw_off, "dw"}, accumulate, NULL, event);
 }
 
 clconv_status clconv_workspace_size(const clconv_ctx *ctx, const clconv_desc *d, clconv_pass pass,
@@ -185,7 +255,7 @@ clconv_status clconv_workspace_size(const clconv_ctx *ctx, const clconv_desc *d,
     TRY(check_algo(algo, pass));
     /* a named algorithm says what it needs even beyond the device's limits
      * (for planning); AUTO, what the implementation it picks needs */
-    const pass_args pa = {&L, NULL, 0, NULL, 0, NULL, 0, 0, NULL};
+    const pass_args pa = {&L, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, 0};
     const algo_impl *impl = impls[algo];
     if (algo == CLCONV_ALGO_AUTO)
         TRY(pick_impl(NULL, ctx, algo, pass, &pa, &impl));

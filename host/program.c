@@ -42,7 +42,11 @@ static clconv_status build_source(clconv_ctx *ctx, const char *name, const char 
 {
     cl_int err;
     double t0 = now_ms();
-    cl_program prog = clCreateProgramWithSource(ctx->context, 1, &text, &len, &err);
+    /* two strings: the shared prelude, then the source (the compiler
+     * reads them as one text, in this order) */
+    const char *texts[2] = {clconv_kernel_prelude.text, text};
+    const size_t lens[2] = {clconv_kernel_prelude.length, len};
+    cl_program prog = clCreateProgramWithSource(ctx->context, 2, texts, lens, &err);
     if (!prog)
         return ctx_cl_fail(ctx, err, "clCreateProgramWithSource");
     err = clBuildProgram(prog, 1, &ctx->device, options, NULL, NULL);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
+#include "kernel_sources.h"
 
 /* Everything a binary depends on, as text: a change to any of these (a
  * kernel edit, other -D options, a driver update, another device) gives
@@ -36,7 +37,9 @@ clconv_status cache_id_make(const clconv_ctx *ctx, const char *name, const char 
                             const char *options, cache_id *out)
 {
     const clconv_devinfo *i = &ctx->info;
-    unsigned long long src = (unsigned long long)hash64(text, len);
+    /* every program is built from the prelude and its source (program.c) */
+    unsigned long long src = (unsigned long long)hash64_update(
+        hash64(clconv_kernel_prelude.text, clconv_kernel_prelude.length), text, len);
     int n = snprintf(NULL, 0, identity_fmt, CLCONV_VERSION_STRING, name, len, src, options,
                      i->platform, i->platform_version, i->name, i->vendor, i->driver,
                      i->address_bits);

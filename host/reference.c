@@ -47,8 +47,12 @@ static clconv_status ref_layer_from(const clconv_desc *d, const void *a, const v
                      .pw = d->pad_w, .dh = d->dilation_h, .dw = d->dilation_w};
     L->cg = d->c / d->groups;
     L->kg = d->k / d->groups;
-    L->p = (L->h + 2 * L->ph - (L->r - 1) * L->dh - 1) / L->sh + 1;
-    L->q = (L->w + 2 * L->pw - (L->s - 1) * L->dw - 1) / L->sw + 1;
+    /* bottom and right padding: the 0.3 fields when the descriptor has them */
+    const int asym = d->struct_size >= CLCONV_DESC_SIZE_0_3 && d->pad_asymmetric == 1;
+    const int64_t pb = asym ? d->pad_h_end : d->pad_h;
+    const int64_t pr = asym ? d->pad_w_end : d->pad_w;
+    L->p = (L->h + L->ph + pb - (L->r - 1) * L->dh - 1) / L->sh + 1;
+    L->q = (L->w + L->pw + pr - (L->s - 1) * L->dw - 1) / L->sw + 1;
     return CLCONV_OK;
 }
 

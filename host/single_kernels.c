@@ -25,9 +25,13 @@ static clconv_status call_locked(clconv_ctx *ctx, const clconv_desc *d, const si
     clconv_status st = layer_from_desc(d, &L);
     if (st != CLCONV_OK)
         return ctx_fail(ctx, st, CL_SUCCESS, "invalid descriptor: %s", clconv_status_string(st));
+    if (L.dtype != CLCONV_F32 || L.layout != CLCONV_NCHW || L.flayout != CLCONV_KCRS)
+        return ctx_fail(ctx, CLCONV_NOT_SUPPORTED, CL_SUCCESS,
+                        "%s runs fp32 NCHW / KCRS tensors only", op->in_name);
     const tensor_arg t[2] = {
-        {in, in_off, op->in_elems(&L), op->in_name, TENSOR_READ},
-        {out, out_off, op->out_elems(&L), op->out_name, TENSOR_WRITE | (beta ? TENSOR_READ : 0)}};
+        {in, in_off, op->in_elems(&L), op->in_name, TENSOR_READ, L.esize},
+        {out, out_off, op->out_elems(&L), op->out_name, TENSOR_WRITE | (beta ? TENSOR_READ : 0),
+         L.esize}};
     TRY(check_tensors(ctx, t, 2));
     return op->body(ctx, &L, in, in_off, out, out_off, beta, event);
 }

@@ -327,4 +327,4 @@ static clconv_status tiled_backward_filter(clconv_ctx *ctx, const pass_args *a)
 
 const algo_impl algo_tiled = {"tiled",
                               {tiled_forward, tiled_backward_data, tiled_backward_filter},
-                              workspace, supports};
+                              workspace, supports, {0, 0, 0}};

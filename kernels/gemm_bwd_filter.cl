@@ -42,7 +42,7 @@
  *   G*Cg*R*S*(Kgp/BF_VW) work-items (items past it do nothing); each owns
  *   one column and BF_VW filters.
  *
- * Both: buffer offsets in floats; sizes as long.  Indices are idx_t: int,
+ * Both: buffer offsets in floats; sizes as long.  Indices are idx: int,
  * or long with -DIDX_LONG, which the host sets when a tensor or the
  * workspace holds more than INT_MAX elements.
  *
@@ -92,11 +92,7 @@
 #define BF_DOTWI 2048
 #endif
 
-#ifdef IDX_LONG
-typedef long idx_t;
-#else
-typedef int idx_t;
-#endif
+/* idx, uidx: prelude.cl (IDX_LONG) */
 
 #define BF_CAT_(a, b) a##b
 #define BF_CAT(a, b) BF_CAT_(a, b)
@@ -108,8 +104,8 @@ typedef BF_CAT(float, BF_VW) vec_t;
 
 /* The geometry every function needs, read once from the arguments. */
 typedef struct bwf_geom {
-    idx_t N, C, H, W, K, P, Q, R, S, Cg, Kg, Kgp;
-    idx_t sh, sw, ph, pw, dh, dw;
+    idx N, C, H, W, K, P, Q, R, S, Cg, Kg, Kgp;
+    idx sh, sw, ph, pw, dh, dw;
 } bwf_geom;
 
 /* In-register 16 x 16 transpose: four rounds of even/odd interleaving
@@ -134,19 +130,19 @@ static void transpose16(float16 m[16])
 /* dyT[t*BM + kk] = src[kk*kstride + t] for t < len, kk < BM (zero where
  * k0 + kk >= Kg): one contiguous stretch of dy rows, transposed.  Full
  * 16 x 16 blocks go through registers; the ragged end is copied singly. */
-static void pack_stretch(__local float *dyT, __global const float *src, idx_t kstride, idx_t len,
-                         idx_t BM, idx_t kvalid, idx_t lid)
+static void pack_stretch(__local float *dyT, __global const float *src, idx kstride, idx len,
+                         idx BM, idx kvalid, idx lid)
 {
-    idx_t full = 0;
+    idx full = 0;
 #if BF_VW == 16
     full = len / 16;
-    const idx_t kbs = BM / 16;
-    for (idx_t b = lid; b < full * kbs; b += BF_LS) {
-        const idx_t tb = b / kbs, kb = b - tb * kbs;
+    const idx kbs = BM / 16;
+    for (idx b = lid; b < full * kbs; b += BF_LS) {
+        const idx tb = b / kbs, kb = b - tb * kbs;
         float16 m[16];
 #pragma unroll
         for (int i = 0; i < 16; i++) {
-            idx_t kk = kb * 16 + i;
+            idx kk = kb * 16 + i;
             m[i] = kk < kvalid ? vload16(0, src + kk * kstride + tb * 16) : (float16)0.0f;
         }
         transpose16(m);
@@ -157,13 +153,13 @@ static void pack_stretch(__local float *dyT, __global const float *src, idx_t ks
     }
     full *= 16;
 #endif
-    for (idx_t kk = lid; kk < BM; kk += BF_LS) {
+    for (idx kk = lid; kk < BM; kk += BF_LS) {
         __local float *d = dyT + kk;
         if (kk < kvalid)
-            for (idx_t t = full; t < len; t++)
+            for (idx t = full; t < len; t++)
                 d[t * BM] = src[kk * kstride + t];
         else
-            for (idx_t t = full; t < len; t++)
+            for (idx t = full; t < len; t++)
                 d[t * BM] = 0.0f;
     }
 }
@@ -172,13 +168,13 @@ static void pack_stretch(__local float *dyT, __global const float *src, idx_t ks
  * k0 .. k0+BM-1 of group g into dyT[(ri*ql + qq)*BM + kk].  Rows of one
  * image are contiguous in dy (a chunk has ql == Q or one row), so each
  * image's rows form one stretch. */
-static void pack_dy(__local float *dyT, __global const float *dy, const bwf_geom *G, idx_t g,
-                    idx_t k0, idx_t BM, idx_t row0, idx_t nrows, idx_t qs, idx_t ql)
+static void pack_dy(__local float *dyT, __global const float *dy, const bwf_geom *G, idx g,
+                    idx k0, idx BM, idx row0, idx nrows, idx qs, idx ql)
 {
-    const idx_t kvalid = min(BM, G->Kg - k0), lid = get_local_id(0);
-    for (idx_t row = row0; row < row0 + nrows;) {
-        const idx_t n = row / G->P, p = row - n * G->P;
-        const idx_t cnt = min(G->P - p, row0 + nrows - row);
+    const idx kvalid = min(BM, G->Kg - k0), lid = get_local_id(0);
+    for (idx row = row0; row < row0 + nrows;) {
+        const idx n = row / G->P, p = row - n * G->P;
+        const idx cnt = min(G->P - p, row0 + nrows - row);
         __global const float *src = dy + ((n * G->K + g * G->Kg + k0) * G->P + p) * G->Q + qs;
         pack_stretch(dyT + (row - row0) * ql * BM, src, G->P * G->Q, cnt * ql, BM, kvalid, lid);
         row += cnt;
@@ -187,12 +183,12 @@ static void pack_dy(__local float *dyT, __global const float *dy, const bwf_geom
 
 /* The in-range q of column s within the segment [qs, qs+ql): those with
  * 0 <= q*sw - pw + s*dw < W, as the half-open interval [*qa, *qb). */
-static void q_range(const bwf_geom *G, idx_t s, idx_t qs, idx_t ql, idx_t *qa, idx_t *qb)
+static void q_range(const bwf_geom *G, idx s, idx qs, idx ql, idx *qa, idx *qb)
 {
-    idx_t lo = G->pw - s * G->dw;           /* need q*sw >= lo */
-    idx_t hi = G->W - 1 + G->pw - s * G->dw; /* need q*sw <= hi */
-    idx_t a = lo <= 0 ? 0 : (lo + G->sw - 1) / G->sw;
-    idx_t b = hi < 0 ? 0 : hi / G->sw + 1;
+    idx lo = G->pw - s * G->dw;           /* need q*sw >= lo */
+    idx hi = G->W - 1 + G->pw - s * G->dw; /* need q*sw <= hi */
+    idx a = lo <= 0 ? 0 : (lo + G->sw - 1) / G->sw;
+    idx b = hi < 0 ? 0 : hi / G->sw + 1;
     *qa = max(a, qs);
     *qb = min(b, qs + ql);
 }
@@ -201,14 +197,14 @@ static void q_range(const bwf_geom *G, idx_t s, idx_t qs, idx_t ql, idx_t *qa, i
  * tap (r, s[j]); col[j] = (cl*R + r)*S + s its dw column.  Columns past
  * the block repeat its last column and are never saved. */
 typedef struct bwf_cols {
-    idx_t r, cl[BF_TN], s[BF_TN], col[BF_TN];
+    idx r, cl[BF_TN], s[BF_TN], col[BF_TN];
     int nvalid;
 } bwf_cols;
 
 /* acc[j] += x * dyT for column j's q in [qa, qb): the few q where only
  * some columns of the tile are in range. */
 #define EDGE_COLUMN(j, qa, qb)                                                 \
-    for (idx_t q = (qa); q < (qb); q++) {                                      \
+    for (idx q = (qa); q < (qb); q++) {                                      \
         const vec_t xs = (vec_t)(xg[xrow + off[j] + q * sw]);                 \
         __local const vec_t *d = dyT + (ri * ql + q - qs) * BMV + kv0;        \
         _Pragma("unroll") for (int i = 0; i < BF_TM; i++)                      \
@@ -219,14 +215,14 @@ typedef struct bwf_cols {
  * every column in range: the inner loop, TN broadcasts and TM vector loads
  * feeding TN*TM fused multiply-adds. */
 static void main_run(vec_t acc[BF_TN][BF_TM], __global const float *xrow,
-                     __local const vec_t *dp, const idx_t off[BF_TN], idx_t q0, idx_t len,
-                     idx_t sw, idx_t BMV)
+                     __local const vec_t *dp, const idx off[BF_TN], idx q0, idx len,
+                     idx sw, idx BMV)
 {
     __global const float *xp[BF_TN];
 #pragma unroll
     for (int j = 0; j < BF_TN; j++)
         xp[j] = xrow + (off[j] + q0 * sw);
-    for (idx_t t = 0; t < len; t++) {
+    for (idx t = 0; t < len; t++) {
         vec_t dv[BF_TM];
 #pragma unroll
         for (int i = 0; i < BF_TM; i++)
@@ -247,10 +243,10 @@ static void main_run(vec_t acc[BF_TN][BF_TM], __global const float *xrow,
  * columns read inside x runs in the main loop; the rest, per column. */
 static void tile_chunk(vec_t acc[BF_TN][BF_TM], __global const float *xg,
                        __local const vec_t *dyT, const bwf_geom *G, const bwf_cols *c,
-                       idx_t kv0, idx_t BMV, idx_t row0, idx_t nrows, idx_t qs, idx_t ql)
+                       idx kv0, idx BMV, idx row0, idx nrows, idx qs, idx ql)
 {
-    const idx_t sw = G->sw;
-    idx_t qa[BF_TN], qb[BF_TN], off[BF_TN], m0 = qs, m1 = qs + ql;
+    const idx sw = G->sw;
+    idx qa[BF_TN], qb[BF_TN], off[BF_TN], m0 = qs, m1 = qs + ql;
 #pragma unroll
     for (int j = 0; j < BF_TN; j++) {
         q_range(G, c->s[j], qs, ql, &qa[j], &qb[j]);
@@ -264,16 +260,16 @@ static void tile_chunk(vec_t acc[BF_TN][BF_TM], __global const float *xg,
 #pragma unroll
     for (int j = 0; j < BF_TN; j++)
         edges |= qa[j] != m0 || qb[j] != m1;
-    idx_t n = row0 / G->P, p = row0 - n * G->P - 1;
-    for (idx_t ri = 0; ri < nrows; ri++) {
+    idx n = row0 / G->P, p = row0 - n * G->P - 1;
+    for (idx ri = 0; ri < nrows; ri++) {
         if (++p == G->P) { /* (n, p) of row0 + ri, without a division */
             p = 0;
             n++;
         }
-        const idx_t ih = p * G->sh - G->ph + c->r * G->dh;
+        const idx ih = p * G->sh - G->ph + c->r * G->dh;
         if (ih < 0 || ih >= G->H)
             continue;
-        const idx_t xrow = (n * G->C * G->H + ih) * G->W; /* channel 0 of the group */
+        const idx xrow = (n * G->C * G->H + ih) * G->W; /* channel 0 of the group */
         if (m0 < m1)
             main_run(acc, xg + xrow, dyT + (ri * ql + m0 - qs) * BMV + kv0, off, m0, m1 - m0,
                      sw, BMV);
@@ -288,8 +284,8 @@ static void tile_chunk(vec_t acc[BF_TN][BF_TM], __global const float *xg,
 }
 
 /* Scatter one accumulator vector to dw[k][col] (k = kbase + lane < Kg). */
-static void store_dw(__global float *dw, vec_t v, const bwf_geom *G, idx_t g, idx_t kbase,
-                     idx_t col, int beta)
+static void store_dw(__global float *dw, vec_t v, const bwf_geom *G, idx g, idx kbase,
+                     idx col, int beta)
 {
     float lanes[BF_VW];
 #if BF_VW == 1
@@ -297,8 +293,8 @@ static void store_dw(__global float *dw, vec_t v, const bwf_geom *G, idx_t g, id
 #else
     BF_CAT(vstore, BF_VW)(v, 0, lanes);
 #endif
-    const idx_t crs = G->Cg * G->R * G->S;
-    const int nk = (int)min((idx_t)BF_VW, G->Kg - kbase);
+    const idx crs = G->Cg * G->R * G->S;
+    const int nk = (int)min((idx)BF_VW, G->Kg - kbase);
     __global float *d = dw + (g * G->Kg + kbase) * crs + col;
     if (nk == BF_VW) { /* the usual case, with constant trip counts */
         if (beta)
@@ -315,21 +311,21 @@ static void store_dw(__global float *dw, vec_t v, const bwf_geom *G, idx_t g, id
 
 /* What one work-group owns: its split's rows, filter and channel blocks. */
 typedef struct bwf_block {
-    idx_t g, k0, c0, nch, rbeg, rend, BM, BMV, ktiles;
+    idx g, k0, c0, nch, rbeg, rend, BM, BMV, ktiles;
     __global const float *xg;   /* x at channel 0 of group g */
     __global float *wsg;        /* the block's partial sums: column 0, filter k0 */
 } bwf_block;
 
 static bwf_block block_of(const bwf_geom *G, __global const float *x, __global float *ws,
-                          idx_t BM, idx_t CB, idx_t kblocks, idx_t cblocks, idx_t rps)
+                          idx BM, idx CB, idx kblocks, idx cblocks, idx rps)
 {
     bwf_block b;
-    idx_t wg = get_group_id(0);
-    const idx_t cb = wg % cblocks;
+    idx wg = get_group_id(0);
+    const idx cb = wg % cblocks;
     wg /= cblocks;
-    const idx_t kb = wg % kblocks;
+    const idx kb = wg % kblocks;
     wg /= kblocks;
-    const idx_t groups = G->C / G->Cg, split = wg / groups;
+    const idx groups = G->C / G->Cg, split = wg / groups;
     b.g = wg % groups;
     b.k0 = kb * BM;
     b.c0 = cb * CB;
@@ -346,7 +342,7 @@ static bwf_block block_of(const bwf_geom *G, __global const float *x, __global f
 
 /* A tile's partial sums from the workspace (zero on the first chunk). */
 static void load_acc(vec_t acc[BF_TN][BF_TM], const bwf_block *b, const bwf_geom *G,
-                     const idx_t col[BF_TN], idx_t kt, int first)
+                     const idx col[BF_TN], idx kt, int first)
 {
 #pragma unroll
     for (int j = 0; j < BF_TN; j++) {
@@ -378,10 +374,10 @@ typedef struct bwf_sink {
  * nvalid cannot be fully unrolled (clang warns, and PoCL then prints
  * "1 warning generated." on the application's stderr). */
 static void save_acc(vec_t acc[BF_TN][BF_TM], const bwf_block *b, const bwf_geom *G,
-                     const idx_t col[BF_TN], int nvalid, idx_t kt, int to_dw,
+                     const idx col[BF_TN], int nvalid, idx kt, int to_dw,
                      const bwf_sink *o)
 {
-    const idx_t col0 = b->c0 * G->R * G->S; /* the block's first dw column */
+    const idx col0 = b->c0 * G->R * G->S; /* the block's first dw column */
 #pragma unroll
     for (int j = 0; j < BF_TN; j++) {
         if (j >= nvalid)
@@ -389,7 +385,7 @@ static void save_acc(vec_t acc[BF_TN][BF_TM], const bwf_block *b, const bwf_geom
         __global vec_t *dst = (__global vec_t *)(b->wsg + col[j] * G->Kgp);
 #pragma unroll
         for (int i = 0; i < BF_TM; i++) {
-            const idx_t kl = (kt * BF_TM + i) * BF_VW;
+            const idx kl = (kt * BF_TM + i) * BF_VW;
             if (to_dw && o->staged)
                 o->stage[((col[j] - col0) * b->BM + kl) / BF_VW] = acc[j][i];
             else if (to_dw)
@@ -401,9 +397,9 @@ static void save_acc(vec_t acc[BF_TN][BF_TM], const bwf_block *b, const bwf_geom
 }
 
 /* dst[t] (+)= src[t] for t < len (never reading dst when beta == 0). */
-static void put_row(__global float *dst, const float *src, idx_t len, int beta)
+static void put_row(__global float *dst, const float *src, idx len, int beta)
 {
-    for (idx_t t = 0; t < len; t++)
+    for (idx t = 0; t < len; t++)
         dst[t] = beta ? dst[t] + src[t] : src[t];
 }
 
@@ -412,13 +408,13 @@ static void put_row(__global float *dst, const float *src, idx_t len, int beta)
  * row pieces out.  Staging needs BF_VW == 16 (then BM is a multiple of 16). */
 static void copy_out(const bwf_block *b, const bwf_geom *G, const bwf_sink *o)
 {
-    const idx_t RS = G->R * G->S, len = b->nch * RS;
-    const idx_t kvalid = min(b->BM, G->Kg - b->k0), kv = b->BM / 16;
+    const idx RS = G->R * G->S, len = b->nch * RS;
+    const idx kvalid = min(b->BM, G->Kg - b->k0), kv = b->BM / 16;
     __global float *dst0 = o->dw + (b->g * G->Kg + b->k0) * G->Cg * RS + b->c0 * RS;
     __local const float *st = (__local const float *)o->stage;
-    for (idx_t piece = get_local_id(0); piece < ((len + 15) / 16) * kv; piece += BF_LS) {
-        const idx_t c16 = (piece / kv) * 16, k16 = (piece % kv) * 16;
-        const idx_t nk = min((idx_t)16, kvalid - k16), nc = min((idx_t)16, len - c16);
+    for (idx piece = get_local_id(0); piece < ((len + 15) / 16) * kv; piece += BF_LS) {
+        const idx c16 = (piece / kv) * 16, k16 = (piece % kv) * 16;
+        const idx nk = min((idx)16, kvalid - k16), nc = min((idx)16, len - c16);
         if (nk <= 0)
             continue;
         float16 m[16];
@@ -443,11 +439,11 @@ static void copy_out(const bwf_block *b, const bwf_geom *G, const bwf_sink *o)
  * tile.  by_s != 0 (few channels, e.g. conv1's 3): BF_TN consecutive (cl, s)
  * at one r, r inside.  Either way the tile's dw columns and x rows stay in
  * L1 across the taps that follow it. */
-static bwf_cols cols_of(idx_t u, const bwf_block *b, const bwf_geom *G, int by_s)
+static bwf_cols cols_of(idx u, const bwf_block *b, const bwf_geom *G, int by_s)
 {
     bwf_cols c;
-    const idx_t RS = G->R * G->S;
-    idx_t first, span, rs = 0;
+    const idx RS = G->R * G->S;
+    idx first, span, rs = 0;
     if (by_s) {
         c.r = u % G->R;
         first = (u / G->R) * BF_TN;
@@ -458,10 +454,10 @@ static bwf_cols cols_of(idx_t u, const bwf_block *b, const bwf_geom *G, int by_s
         first = (u / RS) * BF_TN;
         span = b->nch;
     }
-    c.nvalid = (int)min((idx_t)BF_TN, span - first);
+    c.nvalid = (int)min((idx)BF_TN, span - first);
 #pragma unroll
     for (int j = 0; j < BF_TN; j++) {
-        const idx_t v = min(first + j, span - 1);
+        const idx v = min(first + j, span - 1);
         c.cl[j] = b->c0 + (by_s ? v / G->S : v);
         c.s[j] = by_s ? v - (v / G->S) * G->S : rs - c.r * G->S;
         c.col[j] = (c.cl[j] * G->R + c.r) * G->S + c.s[j];
@@ -470,11 +466,11 @@ static bwf_cols cols_of(idx_t u, const bwf_block *b, const bwf_geom *G, int by_s
 }
 
 /* Register tile `tile` of the block over one chunk. */
-static void run_tile(idx_t tile, const bwf_block *b, const bwf_geom *G, __local const vec_t *dyT,
-                     int by_s, idx_t row0, idx_t nrows, idx_t qs, idx_t ql, int first,
+static void run_tile(idx tile, const bwf_block *b, const bwf_geom *G, __local const vec_t *dyT,
+                     int by_s, idx row0, idx nrows, idx qs, idx ql, int first,
                      int to_dw, const bwf_sink *o)
 {
-    const idx_t kt = tile % b->ktiles;
+    const idx kt = tile % b->ktiles;
     const bwf_cols c = cols_of(tile / b->ktiles, b, G, by_s);
     vec_t acc[BF_TN][BF_TM];
     load_acc(acc, b, G, c.col, kt, first);
@@ -494,19 +490,19 @@ __kernel void bwf_main(__global const float *x, long x_off, __global const float
     const bwf_geom G = {N, C, H, W, K, P, Q, R, S, Cg, Kg, Kgp, sh, sw, ph, pw, dh, dwl};
     const bwf_block b = block_of(&G, x + x_off, ws, BM, CB, kblocks, cblocks, rps);
     const bwf_sink o = {dw + dw_off, stage, staged && direct, beta};
-    const idx_t ctiles = by_s ? G.R * ((b.nch * G.S + BF_TN - 1) / BF_TN)
+    const idx ctiles = by_s ? G.R * ((b.nch * G.S + BF_TN - 1) / BF_TN)
                               : G.R * G.S * ((b.nch + BF_TN - 1) / BF_TN);
-    const idx_t ntiles = ctiles * b.ktiles;
-    for (idx_t row0 = b.rbeg; row0 < b.rend; row0 += CR) {
-        const idx_t nrows = min((idx_t)CR, b.rend - row0);
-        for (idx_t qs = 0; qs < G.Q; qs += QL) {
-            const idx_t ql = min((idx_t)QL, G.Q - qs);
+    const idx ntiles = ctiles * b.ktiles;
+    for (idx row0 = b.rbeg; row0 < b.rend; row0 += CR) {
+        const idx nrows = min((idx)CR, b.rend - row0);
+        for (idx qs = 0; qs < G.Q; qs += QL) {
+            const idx ql = min((idx)QL, G.Q - qs);
             const int first = row0 == b.rbeg && qs == 0;
             const int last = row0 + CR >= b.rend && qs + QL >= G.Q;
             barrier(CLK_LOCAL_MEM_FENCE);
             pack_dy((__local float *)dyT, dy + dy_off, &G, b.g, b.k0, b.BM, row0, nrows, qs, ql);
             barrier(CLK_LOCAL_MEM_FENCE);
-            for (idx_t tile = get_local_id(0); tile < ntiles; tile += BF_LS)
+            for (idx tile = get_local_id(0); tile < ntiles; tile += BF_LS)
                 run_tile(tile, &b, &G, dyT, by_s, row0, nrows, qs, ql, first, last && direct,
                          &o);
         }
@@ -520,16 +516,16 @@ __kernel void bwf_main(__global const float *x, long x_off, __global const float
 __kernel void bwf_reduce(__global const float *ws, __global float *dw, long dw_off, int beta,
                          long groups, long Cg, long R, long S, long Kg, long Kgp, long splits)
 {
-    const idx_t kvs = Kgp / BF_VW, cols = Cg * R * S;
-    const idx_t id = get_global_id(0);
+    const idx kvs = Kgp / BF_VW, cols = Cg * R * S;
+    const idx id = get_global_id(0);
     if (id >= groups * cols * kvs)
         return;
-    const idx_t kv = id % kvs, t = id / kvs;
-    const idx_t col = t % cols, g = t / cols;
-    const idx_t slab = groups * cols * Kgp;
+    const idx kv = id % kvs, t = id / kvs;
+    const idx col = t % cols, g = t / cols;
+    const idx slab = groups * cols * Kgp;
     __global const float *src = ws + (g * cols + col) * Kgp + kv * BF_VW;
     vec_t sum = 0.0f;
-    for (idx_t sp = 0; sp < splits; sp++)
+    for (idx sp = 0; sp < splits; sp++)
         sum += *(__global const vec_t *)(src + sp * slab);
     const bwf_geom G = {0, Cg * groups, 0, 0, Kg * groups, 0, 0, R, S, Cg, Kg, Kgp,
                         0, 0, 0, 0, 0, 0};

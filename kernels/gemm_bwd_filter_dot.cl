@@ -19,14 +19,10 @@
  *   nothing.  Fixed summation order: the same bits run to run.  The
  *   splits are added by split_reduce (kernels/split_reduce.cl).
  *
- * Offsets in floats, sizes as long; indices are idx_t (long with
+ * Offsets in floats, sizes as long; indices are idx (long with
  * -DIDX_LONG, which the host sets past INT_MAX elements, else int).
  */
-#ifdef IDX_LONG
-typedef long idx_t;
-#else
-typedef int idx_t;
-#endif
+/* idx, uidx: prelude.cl (IDX_LONG) */
 
 /* Accumulators of one dot product: kept across rows, summed once. */
 typedef struct dot_acc {
@@ -36,10 +32,10 @@ typedef struct dot_acc {
 } dot_acc;
 
 /* acc += x[t*sw] * d[t] for t < len, in a fixed order. */
-static void dot_row(dot_acc *acc, __global const float *x, __global const float *d, idx_t len,
-                    idx_t sw)
+static void dot_row(dot_acc *acc, __global const float *x, __global const float *d, idx len,
+                    idx sw)
 {
-    idx_t t = 0;
+    idx t = 0;
     if (sw == 1) {
         for (; t + 16 <= len; t += 16)
             acc->a16 = fma(vload16(0, x + t), vload16(0, d + t), acc->a16);
@@ -73,25 +69,25 @@ __kernel void bwf_dot(__global const float *x, long x_off, __global const float 
                       long Cg, long Kg, long sh, long sw, long ph, long pw, long dh, long dwl,
                       long rps, long splits)
 {
-    const idx_t elems = K * Cg * R * S, id = get_global_id(0);
+    const idx elems = K * Cg * R * S, id = get_global_id(0);
     if (id >= splits * elems)
         return;
-    const idx_t e = id % elems, sp = id / elems;
-    const idx_t s = e % S, r = (e / S) % R, cl = (e / (R * S)) % Cg, k = e / (Cg * R * S);
-    const idx_t c = (k / Kg) * Cg + cl;
+    const idx e = id % elems, sp = id / elems;
+    const idx s = e % S, r = (e / S) % R, cl = (e / (R * S)) % Cg, k = e / (Cg * R * S);
+    const idx c = (k / Kg) * Cg + cl;
     /* the in-range q of this s: 0 <= q*sw - pw + s*dwl < W */
-    const idx_t lo = pw - s * dwl, hi = W - 1 + pw - s * dwl;
-    const idx_t qa = lo <= 0 ? 0 : (lo + sw - 1) / sw;
-    const idx_t qb = hi < 0 ? 0 : min((idx_t)Q, hi / (idx_t)sw + 1);
-    const idx_t rbeg = sp * rps, rend = min((idx_t)(N * P), rbeg + (idx_t)rps);
+    const idx lo = pw - s * dwl, hi = W - 1 + pw - s * dwl;
+    const idx qa = lo <= 0 ? 0 : (lo + sw - 1) / sw;
+    const idx qb = hi < 0 ? 0 : min((idx)Q, hi / (idx)sw + 1);
+    const idx rbeg = sp * rps, rend = min((idx)(N * P), rbeg + (idx)rps);
     dot_acc acc = {0.0f, 0.0f, 0.0f};
-    idx_t n = rbeg / P, p = rbeg - n * P;
-    for (idx_t row = rbeg; row < rend && qa < qb; row++, p++) {
+    idx n = rbeg / P, p = rbeg - n * P;
+    for (idx row = rbeg; row < rend && qa < qb; row++, p++) {
         if (p == P) {
             p = 0;
             n++;
         }
-        const idx_t ih = p * sh - ph + r * dh;
+        const idx ih = p * sh - ph + r * dh;
         if (ih < 0 || ih >= H)
             continue;
         __global const float *xr = x + x_off + ((n * C + c) * H + ih) * W + qa * sw - pw + s * dwl;

@@ -95,11 +95,7 @@
 #define BLK 32
 #endif
 
-#ifdef IDX_LONG
-typedef long idx;
-#else
-typedef int idx;
-#endif
+/* idx, uidx: prelude.cl (IDX_LONG) */
 
 #if VW == 1
 typedef float vec;

@@ -199,13 +199,7 @@
 #define XCHG_FLOATS (XCHG_AREAS * WARPS * XCHG_WARP)
 #endif
 
-#ifdef IDX_LONG
-typedef long idx;
-typedef ulong uidx;
-#else
-typedef int idx;
-typedef uint uidx;
-#endif
+/* idx, uidx: prelude.cl (IDX_LONG) */
 
 /* Every helper is inlined: the register tile and the loader's state are
  * arrays that must stay in registers, never a stack frame. */

@@ -869,13 +869,14 @@ Test(cache, gemm_bwd_filter_compiles_without_warnings)
     clconv_ctx *ctx = test_ctx();
     const clconv_kernel_source *ks = source_named("gemm_bwd_filter");
     cl_device_id dev = clconv_cl_device(ctx);
-    const char *text = ks->text;
+    /* as program.c builds it: the prelude, then the source */
+    const char *texts[2] = {clconv_kernel_prelude.text, ks->text};
+    const size_t lens[2] = {clconv_kernel_prelude.length, ks->length};
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         char opts[192];
         size_t n = 0;
         unique_options(opts, sizeof opts, shapes[i]);
-        cl_program p =
-            clCreateProgramWithSource(clconv_cl_context(ctx), 1, &text, &ks->length, NULL);
+        cl_program p = clCreateProgramWithSource(clconv_cl_context(ctx), 2, texts, lens, NULL);
         cr_assert_not_null(p);
         cr_expect_eq(clBuildProgram(p, 1, &dev, opts, NULL, NULL), CL_SUCCESS, "%s", opts);
         cr_assert_eq(clGetProgramBuildInfo(p, dev, CL_PROGRAM_BUILD_LOG, 0, NULL, &n), CL_SUCCESS);

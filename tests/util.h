@@ -41,6 +41,10 @@ const char *test_desc_str(const clconv_desc *d, char *buf, size_t cap);
 /* Output rows/columns from the formula P = (H + 2p - (R-1)d - 1)/s + 1,
  * computed here rather than by the library; < 1 means no output. */
 int64_t test_out_len(int64_t in, int64_t k, int64_t stride, int64_t pad, int64_t dil);
+/* Bottom and right padding as the descriptor gives them (pad_h / pad_w
+ * unless it has the 0.3 fields and pad_asymmetric is 1). */
+int64_t test_pad_h_end(const clconv_desc *d);
+int64_t test_pad_w_end(const clconv_desc *d);
 /* Element counts of x, w and y from the descriptor's fields (no checks:
  * only for descriptors the caller knows to be valid). */
 size_t test_x_elems(const clconv_desc *d);

@@ -5,7 +5,9 @@
  *   embed OUT.c a.cl b.cl ...
  *
  * For each file it writes a byte array and a table entry
- * { "a", bytes, length }, sorted as given, into clconv_kernel_sources[].
+ * { "a", bytes, length }, sorted as given, into clconv_kernel_sources[];
+ * prelude.cl, the text every program is built with in front of its own
+ * source (program.c), becomes clconv_kernel_prelude instead.
  */
 #include <stdio.h>
 #include <string.h>
@@ -49,12 +51,21 @@ int main(int argc, char **argv)
     if (n > 256) { fprintf(stderr, "embed: too many files\n"); return 1; }
     for (int i = 0; i < n; i++)
         if (emit_array(o, i, argv[i + 2], &lens[i])) return 1;
+    int prelude = -1, listed = 0;
     fprintf(o, "const clconv_kernel_source clconv_kernel_sources[] = {\n");
     for (int i = 0; i < n; i++) {
         char name[128];
         base_name(argv[i + 2], name, sizeof name);
+        if (!strcmp(name, "prelude")) {
+            prelude = i;
+            continue;
+        }
         fprintf(o, "    {\"%s\", src_%d, %ld},\n", name, i, lens[i]);
+        listed++;
     }
-    fprintf(o, "};\nconst int clconv_kernel_source_count = %d;\n", n);
+    fprintf(o, "};\nconst int clconv_kernel_source_count = %d;\n", listed);
+    if (prelude < 0) { fprintf(stderr, "embed: no prelude.cl among the files\n"); return 1; }
+    fprintf(o, "const clconv_kernel_source clconv_kernel_prelude = {\"prelude\", src_%d, %ld};\n",
+            prelude, lens[prelude]);
     return fclose(o) != 0;
 }

@@ -160,6 +160,8 @@ def collect_variants(bench, anchors, kernels_dir):
         sys.exit("ptx-check: the TF32 run built no -DTF32 kernel")
     for path in sorted(glob.glob(os.path.join(kernels_dir, "*.cl"))):
         name = os.path.basename(path)[:-3]
+        if name == "prelude":  # built in front of every source, not on its own
+            continue
         if not any(f == name for f, _ in variants):
             variants[(name, "")] = {"-"}
     return variants
@@ -178,6 +180,17 @@ def work_group_sizes(clang, src, opts):
         if re.fullmatch(r"[0-9()+\-*/ ]+", expr):
             sizes[m.group(2)] = int(eval(expr.replace("/", "//")))  # digits and operators only
     return sizes
+
+
+def with_prelude(kernels_dir, fname, out):
+    """The text the library builds for kernels/fname.cl (program.c): the
+    prelude, then the source, written to out."""
+    with open(out, "w") as o:
+        for part in ("prelude", fname):
+            with open(os.path.join(kernels_dir, part + ".cl")) as f:
+                o.write(f.read())
+            o.write("\n")
+    return out
 
 
 def compile_ptx(clang, src, opts, out):
@@ -364,7 +377,7 @@ def main():
                  "FFMA", "HMMA", "LDG", "LDS", "loop F:L", "options / verdict"))
     failures = 0
     for n, ((fname, opts), rows) in enumerate(sorted(variants.items())):
-        src = os.path.join(args.kernels, fname + ".cl")
+        src = with_prelude(args.kernels, fname, os.path.join(work, "k%d.cl" % n))
         ptx_path = os.path.join(work, "k%d.ptx" % n)
         ptx = compile_ptx(clang, src, opts, ptx_path)
         wgs = work_group_sizes(clang, src, opts)

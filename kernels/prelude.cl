@@ -1,0 +1,175 @@
+/*
+ * prelude.cl - what every kernel source shares.  program.c builds each
+ * source of kernels/ as the second string of a two-string program whose
+ * first is this file, so no .cl redeclares these (and the program cache
+ * keys on both texts).
+ *
+ * CONTRACT (build options read here)
+ *   DT        storage type of every tensor: 0 fp32 (default), 1 fp16,
+ *             2 bf16 (the host's clconv_dtype);
+ *   IDX_LONG  64-bit index arithmetic (idx, uidx), else 32-bit: the host
+ *             sets it when a tensor or a size is too large for int.
+ * Provides
+ *   idx, uidx          the index types;
+ *   dt_t               the storage element type (float, half or ushort);
+ *   load_el(p, i) / store_el(p, i, v)        element i of a tensor as float / stored
+ *                      from float, rounded to nearest even;
+ *   ld2/4/8/16(p, i)   DT-independent unaligned vector loads of elements
+ *                      i .. i+N-1 as floatN; st4 .. alike for stores;
+ *   geom               a layer as the host's layer struct (internal.h's
+ *                      kgeom, same field order): sizes, strides, padding,
+ *                      dilation, groups and each tensor's element strides;
+ *   x_at/y_at/w_at     element offsets of x, y and w through those strides;
+ *   epi, epi_apply     the fused forward epilogue (clconv_epilogue):
+ *                      act(alpha * acc + beta * old + bias).
+ * Storage is only ever touched through load_el/store_el (or the vector forms), so a
+ * kernel written with them runs every data type; indices only through the
+ * strides of geom, so it runs every layout.
+ */
+
+#ifndef DT
+#define DT 0
+#endif
+
+#ifdef IDX_LONG
+typedef long idx;
+typedef ulong uidx;
+#else
+typedef int idx;
+typedef uint uidx;
+#endif
+
+/* ---- storage types ---------------------------------------------------- */
+#if DT == 0
+typedef float dt_t;
+static inline float load_el(__global const float *p, idx i) { return p[i]; }
+static inline void store_el(__global float *p, idx i, float v) { p[i] = v; }
+static inline float2 load_el2(__global const float *p, idx i) { return vload2(0, p + i); }
+static inline float4 load_el4(__global const float *p, idx i) { return vload4(0, p + i); }
+static inline float8 load_el8(__global const float *p, idx i) { return vload8(0, p + i); }
+static inline float16 load_el16(__global const float *p, idx i) { return vload16(0, p + i); }
+static inline void store_el2(__global float *p, idx i, float2 v) { vstore2(v, 0, p + i); }
+static inline void store_el4(__global float *p, idx i, float4 v) { vstore4(v, 0, p + i); }
+static inline void store_el8(__global float *p, idx i, float8 v) { vstore8(v, 0, p + i); }
+static inline void store_el16(__global float *p, idx i, float16 v) { vstore16(v, 0, p + i); }
+#elif DT == 1
+/* vload_half / vstore_half are core OpenCL 1.2 (no cl_khr_fp16 needed). */
+typedef half dt_t;
+static inline float load_el(__global const half *p, idx i) { return vload_half(0, p + i); }
+static inline void store_el(__global half *p, idx i, float v) { vstore_half_rte(v, 0, p + i); }
+static inline float2 load_el2(__global const half *p, idx i) { return vload_half2(0, p + i); }
+static inline float4 load_el4(__global const half *p, idx i) { return vload_half4(0, p + i); }
+static inline float8 load_el8(__global const half *p, idx i) { return vload_half8(0, p + i); }
+static inline float16 load_el16(__global const half *p, idx i) { return vload_half16(0, p + i); }
+static inline void store_el2(__global half *p, idx i, float2 v) { vstore_half2_rte(v, 0, p + i); }
+static inline void store_el4(__global half *p, idx i, float4 v) { vstore_half4_rte(v, 0, p + i); }
+static inline void store_el8(__global half *p, idx i, float8 v) { vstore_half8_rte(v, 0, p + i); }
+static inline void store_el16(__global half *p, idx i, float16 v) { vstore_half16_rte(v, 0, p + i); }
+#elif DT == 2
+/* bf16 is the upper half of a binary32: widening is a shift; narrowing
+ * rounds to nearest even, and keeps a NaN a (quiet) NaN. */
+typedef ushort dt_t;
+static inline uint bf16_round(uint u)
+{
+    if ((u & 0x7fffffffu) > 0x7f800000u)
+        return (u >> 16) | 0x40u;
+    return (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+}
+static inline float load_el(__global const ushort *p, idx i) { return as_float((uint)p[i] << 16); }
+static inline void store_el(__global ushort *p, idx i, float v) { p[i] = (ushort)bf16_round(as_uint(v)); }
+static inline float2 load_el2(__global const ushort *p, idx i)
+{
+    return as_float2(convert_uint2(vload2(0, p + i)) << 16);
+}
+static inline float4 load_el4(__global const ushort *p, idx i)
+{
+    return as_float4(convert_uint4(vload4(0, p + i)) << 16);
+}
+static inline float8 load_el8(__global const ushort *p, idx i)
+{
+    return as_float8(convert_uint8(vload8(0, p + i)) << 16);
+}
+static inline float16 load_el16(__global const ushort *p, idx i)
+{
+    return as_float16(convert_uint16(vload16(0, p + i)) << 16);
+}
+static inline void store_el2(__global ushort *p, idx i, float2 v)
+{
+    store_el(p, i, v.s0), store_el(p, i + 1, v.s1);
+}
+static inline void store_el4(__global ushort *p, idx i, float4 v)
+{
+    store_el2(p, i, v.lo), store_el2(p, i + 2, v.hi);
+}
+static inline void store_el8(__global ushort *p, idx i, float8 v)
+{
+    store_el4(p, i, v.lo), store_el4(p, i + 4, v.hi);
+}
+static inline void store_el16(__global ushort *p, idx i, float16 v)
+{
+    store_el8(p, i, v.lo), store_el8(p, i + 8, v.hi);
+}
+#else
+#error "DT must be 0 (fp32), 1 (fp16) or 2 (bf16)"
+#endif
+
+/* ---- the layer -------------------------------------------------------- */
+/* Mirrors internal.h's kgeom field for field (every field 64-bit, so the
+ * host and device layouts agree without packing rules). */
+typedef struct geom {
+    long n, c, h, w, k, r, s, p, q;
+    long sh, sw, ph, pw, pb, pr, dh, dw, g, cg, kg;
+    long xs[4];                 /* x, dx: strides of n, c, h, w */
+    long ys[4];                 /* y, dy: strides of n, k, p, q */
+    long ws[4];                 /* w, dw: strides of k, c (in the group), r, s */
+} geom;
+
+static inline idx x_at(const geom *G, idx n, idx c, idx h, idx w)
+{
+    return n * (idx)G->xs[0] + c * (idx)G->xs[1] + h * (idx)G->xs[2] + w * (idx)G->xs[3];
+}
+static inline idx y_at(const geom *G, idx n, idx k, idx p, idx q)
+{
+    return n * (idx)G->ys[0] + k * (idx)G->ys[1] + p * (idx)G->ys[2] + q * (idx)G->ys[3];
+}
+static inline idx w_at(const geom *G, idx k, idx c, idx r, idx s)
+{
+    return k * (idx)G->ws[0] + c * (idx)G->ws[1] + r * (idx)G->ws[2] + s * (idx)G->ws[3];
+}
+
+/* ---- the fused forward epilogue ---------------------------------------- */
+/* Mirrors internal.h's kepi.  act: clconv_activation. */
+typedef struct epi {
+    float alpha, beta, param;
+    int act;
+    int has_bias;
+    int pad_;
+} epi;
+
+static inline float act_apply(int act, float v, float param)
+{
+    /* comparisons written so that a NaN passes through, as PyTorch's */
+    switch (act) {
+    case 1: return v < 0.0f ? 0.0f : v;
+    case 2: return v < 0.0f ? 0.0f : v > param ? param : v;
+    case 3: return v < 0.0f ? param * v : v;
+    case 4: return 1.0f / (1.0f + exp(-v));
+    case 5: return tanh(v);
+    default: return v;
+    }
+}
+
+/* What the store step writes for output channel k: acc is the
+ * convolution sum, old the element's previous value (read only when
+ * beta != 0, so a NaN there never leaks in otherwise), bias the layer's
+ * bias vector (read only when has_bias). */
+static inline float epi_apply(const epi *E, float acc, __global const dt_t *y, idx yi,
+                              __global const dt_t *bias, idx k)
+{
+    float v = E->alpha * acc;
+    if (E->beta != 0.0f)
+        v += E->beta * load_el(y, yi);
+    if (E->has_bias)
+        v += load_el(bias, k);
+    return act_apply(E->act, v, E->param);
+}
