@@ -342,7 +342,8 @@ CLCONV_API clconv_status clconv_backward_filter(clconv_ctx *ctx, const clconv_de
                                                 clconv_algo algo, cl_mem x, size_t x_off,
                                                 cl_mem dy, size_t dy_off, cl_mem dw, size_t dw_off,
                                                 int accumulate, cl_event *event);
-/* db[k] (+)= sum over n, p, q of dy[n][k][p][q]  (db has K elements). */
+/* db[k] (+)= sum over n, p, q of dy[n][k][p][q]  (db has K elements).  dy
+ * and db in the descriptor's dtype, dy in its layout. */
 CLCONV_API clconv_status clconv_backward_bias(clconv_ctx *ctx, const clconv_desc *d,
                                               cl_mem dy, size_t dy_off, cl_mem db, size_t db_off,
                                               int accumulate, cl_event *event);
@@ -388,7 +389,8 @@ CLCONV_API clconv_status clconv_forward_fused(clconv_ctx *ctx, const clconv_desc
  * identity dy; ReLU dy * (y > 0); clipped ReLU dy * (0 < y < param);
  * leaky ReLU y > 0 ? dy : param * dy; sigmoid dy * y * (1 - y); tanh
  * dy * (1 - y*y).  dz may be dy's buffer at dy's offset (in place), never
- * overlap y otherwise. */
+ * overlap y otherwise.  For a transposed convolution's output pass a 1x1
+ * descriptor (n, 1, HO, WO, K, 1, 1) with its dtype and layout. */
 CLCONV_API clconv_status clconv_activation_backward(clconv_ctx *ctx, const clconv_desc *d,
                                                     clconv_activation act, float param,
                                                     cl_mem y, size_t y_off, cl_mem dy,
@@ -415,7 +417,10 @@ CLCONV_API clconv_status clconv_transposed_output_size(const clconv_desc *d, int
 /* The convolution whose backward-data is this transposed convolution:
  * n, c = K, h = HO, w = WO, k = C and the rest alike (out_pad 0). */
 CLCONV_API clconv_status clconv_transposed_as_conv(const clconv_desc *d, clconv_desc *conv);
-/* y = deconv(x, w) + bias[k] (bias NULL: none). */
+/* y = deconv(x, w) + bias[k] (bias NULL: none).  The bias is added by a
+ * second kernel after the backward-data, so with a bias y is read too (it
+ * must not be CL_MEM_WRITE_ONLY), and in fp16 / bf16 storage each element
+ * is rounded twice (the convolution, then the sum). */
 CLCONV_API clconv_status clconv_transposed_forward(clconv_ctx *ctx, const clconv_desc *d,
                                                    clconv_algo algo, cl_mem x, size_t x_off,
                                                    cl_mem w, size_t w_off, cl_mem bias,
@@ -453,13 +458,17 @@ CLCONV_API clconv_status clconv_ref_transposed_forward(const clconv_desc *d, con
 CLCONV_API clconv_status clconv_upsample_pad_size(const clconv_desc *d, int64_t *hu, int64_t *wu);
 /* out[n][k][y][x] = dy[n][k][(y-T)/s][(x-L)/s] where (y-T) and (x-L) are
  * non-negative multiples of the stride that land inside dy, else 0;
- * T = (R-1)*dil_h - pad_h and L = (S-1)*dil_w - pad_w (negative T or L crops). */
+ * T = (R-1)*dil_h - pad_h (top) and L = (S-1)*dil_w - pad_w (left)
+ * (negative T or L crops); the bottom / right side is what HU / WU leave.
+ * dy and out are in the descriptor's dtype and layout (NHWC: out is
+ * N x HU x WU x K). */
 CLCONV_API clconv_status clconv_upsample_pad(clconv_ctx *ctx, const clconv_desc *d,
                                              cl_mem dy, size_t dy_off, cl_mem out, size_t out_off,
                                              cl_event *event);
 /* wf[c][kl][r][s] = w[g*K/groups + kl][c - g*C/groups][R-1-r][S-1-s] for c in
  * group g: the filter turned 180 degrees with K and C swapped, shape
- * C x (K/groups) x R x S. */
+ * C x (K/groups) x R x S; w and wf in the descriptor's dtype and filter
+ * layout (KRSC: wf is C x R x S x (K/groups)). */
 CLCONV_API clconv_status clconv_flip_filter(clconv_ctx *ctx, const clconv_desc *d,
                                             cl_mem w, size_t w_off, cl_mem wf, size_t wf_off,
                                             cl_event *event);

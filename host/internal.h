@@ -455,9 +455,7 @@ typedef struct conv_geom {
     int64_t os_b, os_o, os_y, os_x;
     int64_t st_y, st_x, pad_y, pad_x, dl_y, dl_x;
 } conv_geom;
-clconv_status run_conv_generic(clconv_ctx *ctx, const conv_geom *g, cl_mem in, size_t in_off,
-                               cl_mem flt, size_t flt_off, cl_mem out, size_t out_off, int beta,
-                               cl_event *event);
+/* (conv_generic_run and the rest of that family: primitives.h) */
 /* The forward geometry of a layer (also DIRECT's forward). */
 conv_geom geom_forward(const layer *L);
 clconv_status run_upsample(clconv_ctx *ctx, const layer *L, int for_data, cl_mem dy,

@@ -1,6 +1,10 @@
 /* Public calls that run one kernel each: backward-bias and the seed's two
- * primitives (upsample+pad, flip) on their own. */
-#include "internal.h"
+ * primitives (upsample+pad, flip) on their own.  Each runs every storage
+ * type and layout of the descriptor: its tensors are in the layer's dtype,
+ * dy and the upsampled map in its layout, w and the flipped filter in its
+ * filter layout. */
+#include <stdio.h>
+#include "primitives.h"
 
 /* Lock, check the layer and the two buffers, then run `body`. */
 typedef clconv_status (*body_fn)(clconv_ctx *ctx, const layer *L, cl_mem in, size_t in_off,
@@ -25,9 +29,6 @@ static clconv_status call_locked(clconv_ctx *ctx, const clconv_desc *d, const si
     clconv_status st = layer_from_desc(d, &L);
     if (st != CLCONV_OK)
         return ctx_fail(ctx, st, CL_SUCCESS, "invalid descriptor: %s", clconv_status_string(st));
-    if (L.dtype != CLCONV_F32 || L.layout != CLCONV_NCHW || L.flayout != CLCONV_KCRS)
-        return ctx_fail(ctx, CLCONV_NOT_SUPPORTED, CL_SUCCESS,
-                        "%s runs fp32 NCHW / KCRS tensors only", op->in_name);
     const tensor_arg t[2] = {
         {in, in_off, op->in_elems(&L), op->in_name, TENSOR_READ, L.esize},
         {out, out_off, op->out_elems(&L), op->out_name, TENSOR_WRITE | (beta ? TENSOR_READ : 0),
@@ -54,25 +55,23 @@ static size_t y_elems(const layer *L) { return L->y_elems; }
 static size_t w_elems(const layer *L) { return L->w_elems; }
 static size_t k_elems(const layer *L) { return (size_t)L->k; }
 
-static size_t upsampled_elems(const layer *L)
-{
-    int64_t hu, wu;
-    upsample_dims(L, 1, &hu, &wu);
-    return (size_t)(L->n * L->k * hu * wu);
-}
+static size_t upsampled_elems(const layer *L) { return upsample_elems(L, 1); }
 
 #define BIAS_WG 64 /* matches the kernel's default; passed as -D to be sure */
 
 static clconv_status bias_body(clconv_ctx *ctx, const layer *L, cl_mem dy, size_t dy_off,
                                cl_mem db, size_t db_off, int beta, cl_event *event)
 {
+    char opts[64];
+    const char *dt = simple_kernel_options(L, 0);
+    snprintf(opts, sizeof opts, "-DBIAS_WG=%d%s%s", BIAS_WG, *dt ? " " : "", dt);
     cl_kernel k;
-    TRY(ctx_kernel(ctx, "bias", "-DBIAS_WG=64", "bwd_bias", &k));
-    cl_long io = (cl_long)dy_off, oo = (cl_long)db_off, pq = L->p * L->q;
+    TRY(ctx_kernel(ctx, "bias", opts, "bwd_bias", &k));
+    cl_long io = (cl_long)dy_off, oo = (cl_long)db_off;
     cl_int b = beta != 0;
-    const karg args[] = {KARG(dy), KARG(io), KARG(db), KARG(oo), KARG(b), KARG(L->n),
-                         KARG(L->k), KARG(pq)};
-    return ctx_launch(ctx, k, 8, args, (size_t)L->k * BIAS_WG, BIAS_WG, event);
+    const kgeom g = kgeom_of(L);
+    const karg args[] = {KARG(dy), KARG(io), KARG(db), KARG(oo), KARG(b), KARG(g)};
+    return ctx_launch(ctx, k, 6, args, (size_t)L->k * BIAS_WG, BIAS_WG, event);
 }
 
 static clconv_status upsample_body(clconv_ctx *ctx, const layer *L, cl_mem dy, size_t dy_off,

@@ -4,8 +4,12 @@
  * *virtual* flipped filter instead of materialising them.  (The DIRECT
  * forward pass is conv_generic.cl: forward has no virtual tensor.)
  *
- * Shapes: x N x C x H x W, w K x Cg x R x S, dy N x K x P x Q, with
- * Cg = C/groups, Kg = K/groups; stride sh/sw, padding ph/pw, dilation dh/dw.
+ * Shapes (G, prelude.cl's geom): x N x C x H x W, w K x Cg x R x S,
+ * dy N x K x P x Q, with Cg = C/groups, Kg = K/groups; stride sh/sw,
+ * top/left padding ph/pw, dilation dh/dw.  Every tensor is addressed
+ * through G's element strides (x_at, y_at, w_at), so each runs NCHW or
+ * NHWC activations and KCRS or KRSC filters; the bottom / right padding
+ * (pb, pr) only sets P and Q, so it needs no term here.
  *
  * CONTRACT bwd_data_direct
  *   dx[n][c][h][w] = (beta ? old : 0)
@@ -19,91 +23,102 @@
  * CONTRACT bwd_filter_direct
  *   dw[k][cl][r][s] = (beta ? old : 0)
  *     + sum_{n<N, i<P', j<Q'} Xp[n][g*Cg+cl][r*dh + i][s*dw + j] * D[n][k][i][j]
- * where g = k / Kg, Xp is x padded by ph/pw (zeros outside) and D is dy
- * dilated with stride-1 zeros (P' = (P-1)*sh+1): only i = p*sh, j = q*sw
- * are nonzero, so the loop runs over p < P, q < Q directly.
+ * where g = k / Kg, Xp is x padded by ph/pw at the top/left (zeros
+ * outside) and D is dy dilated with stride-1 zeros (P' = (P-1)*sh+1): only
+ * i = p*sh, j = q*sw are nonzero, so the loop runs over p < P, q < Q.
  * Global size: at least K*Cg*R*S items in dimension 0.
  *
- * Both: never read the output when beta == 0; offsets in floats; sizes
- * long; fixed summation order (deterministic); the zeros of U, Xp and D
- * are skipped, never multiplied, so an Inf or NaN never meets one (each
- * sum has only its real terms, as the reference).
+ * Both: tensors of the storage type dt_t (DT), offsets in elements; sums
+ * in float, rounded once when stored (old + sum with beta); never read the
+ * output when beta == 0; fixed summation order (deterministic); the zeros
+ * of U, Xp and D are skipped, never multiplied, so an Inf or NaN never
+ * meets one (each sum has only its real terms, as the reference).
  */
-__kernel void bwd_data_direct(__global const float *dy, long dy_off,
-                              __global const float *w, long w_off,
-                              __global float *dx, long dx_off, int beta,
-                              long N, long C, long H, long W, long K, long R, long S,
-                              long P, long Q, long Cg, long Kg,
-                              long sh, long sw, long ph, long pw, long dh, long dw)
-{
-    long id = get_global_id(0);
-    if (id >= N * C * H * W)
-        return;
-    long xw = id % W;
-    long t = id / W;
-    long xh = t % H;
-    t /= H;
-    long c = t % C;
-    long n = t / C;
-    long g = c / Cg, cl = c - g * Cg;
-    long top = (R - 1) * dh - ph, left = (S - 1) * dw - pw;
 
+/* Store a sum, added to the element's old value when beta. */
+static inline void store_sum(__global dt_t *p, idx i, float acc, int beta)
+{
+    store_el(p, i, beta ? load_el(p, i) + acc : acc);
+}
+
+/* dx[n][c][xh][xw]'s sum over the virtual U and wf. */
+static inline float data_sum(const geom *G, __global const dt_t *dy, __global const dt_t *w,
+                             idx n, idx c, idx xh, idx xw)
+{
+    const idx R = G->r, S = G->s, P = G->p, Q = G->q, sh = G->sh, sw = G->sw;
+    const idx g = c / (idx)G->cg, cl = c - g * (idx)G->cg;
+    const idx top = (R - 1) * (idx)G->dh - (idx)G->ph, left = (S - 1) * (idx)G->dw - (idx)G->pw;
     float acc = 0.0f;
-    for (long kl = 0; kl < Kg; kl++) {
-        long k = g * Kg + kl;
-        __global const float *dyk = dy + dy_off + (n * K + k) * P * Q;
-        __global const float *wk = w + w_off + (k * Cg + cl) * R * S;
-        for (long r = 0; r < R; r++) {
-            long yy = xh + r * dh - top;
+    for (idx kl = 0; kl < (idx)G->kg; kl++) {
+        const idx k = g * (idx)G->kg + kl;
+        __global const dt_t *dyk = dy + y_at(G, n, k, 0, 0);
+        __global const dt_t *wk = w + w_at(G, k, cl, 0, 0);
+        for (idx r = 0; r < R; r++) {
+            const idx yy = xh + r * (idx)G->dh - top;
             if (yy < 0 || yy % sh != 0 || yy / sh >= P)
                 continue;
-            for (long s = 0; s < S; s++) {
-                long xx = xw + s * dw - left;
+            for (idx s = 0; s < S; s++) {
+                const idx xx = xw + s * (idx)G->dw - left;
                 if (xx < 0 || xx % sw != 0 || xx / sw >= Q)
                     continue;
                 /* wf[c][kl][r][s] = w[k][cl][R-1-r][S-1-s] */
-                acc += dyk[(yy / sh) * Q + xx / sw] * wk[(R - 1 - r) * S + (S - 1 - s)];
+                acc += load_el(dyk, (yy / sh) * (idx)G->ys[2] + (xx / sw) * (idx)G->ys[3]) *
+                       load_el(wk, (R - 1 - r) * (idx)G->ws[2] + (S - 1 - s) * (idx)G->ws[3]);
             }
         }
     }
-    __global float *dst = dx + dx_off + id;
-    *dst = beta ? *dst + acc : acc;
+    return acc;
 }
 
-__kernel void bwd_filter_direct(__global const float *x, long x_off,
-                                __global const float *dy, long dy_off,
-                                __global float *dwt, long dw_off, int beta,
-                                long N, long C, long H, long W, long K, long R, long S,
-                                long P, long Q, long Cg, long Kg,
-                                long sh, long sw, long ph, long pw, long dh, long dw)
+__kernel void bwd_data_direct(__global const dt_t *dy, long dy_off,
+                              __global const dt_t *w, long w_off,
+                              __global dt_t *dx, long dx_off, int beta, geom G)
 {
-    long id = get_global_id(0);
-    if (id >= K * Cg * R * S)
+    const idx id = get_global_id(0);
+    if (id >= (idx)(G.n * G.c * G.h * G.w))
         return;
-    long s = id % S;
-    long t = id / S;
-    long r = t % R;
-    t /= R;
-    long cl = t % Cg;
-    long k = t / Cg;
-    long c = (k / Kg) * Cg + cl;
+    idx n, c, xh, xw;
+    split4(id, G.c, G.h, G.w, &n, &c, &xh, &xw);
+    const float acc = data_sum(&G, dy + dy_off, w + w_off, n, c, xh, xw);
+    store_sum(dx, dx_off + x_at(&G, n, c, xh, xw), acc, beta);
+}
 
+/* dw[k][cl][r][s]'s sum over n, p, q. */
+static inline float filter_sum(const geom *G, __global const dt_t *x, __global const dt_t *dy,
+                               idx k, idx cl, idx r, idx s)
+{
+    const idx H = G->h, W = G->w, P = G->p, Q = G->q;
+    const idx c = (k / (idx)G->kg) * (idx)G->cg + cl;
+    const idx y0 = r * (idx)G->dh - (idx)G->ph, x0 = s * (idx)G->dw - (idx)G->pw;
     float acc = 0.0f;
-    for (long n = 0; n < N; n++) {
-        __global const float *xc = x + x_off + (n * C + c) * H * W;
-        __global const float *dyk = dy + dy_off + (n * K + k) * P * Q;
-        for (long p = 0; p < P; p++) {
-            long iy = p * sh - ph + r * dh;
+    for (idx n = 0; n < (idx)G->n; n++) {
+        __global const dt_t *xc = x + x_at(G, n, c, 0, 0);
+        __global const dt_t *dyk = dy + y_at(G, n, k, 0, 0);
+        for (idx p = 0; p < P; p++) {
+            const idx iy = p * (idx)G->sh + y0;
             if (iy < 0 || iy >= H)
                 continue;
-            for (long q = 0; q < Q; q++) {
-                long ix = q * sw - pw + s * dw;
+            for (idx q = 0; q < Q; q++) {
+                const idx ix = q * (idx)G->sw + x0;
                 if (ix < 0 || ix >= W)
                     continue;
-                acc += xc[iy * W + ix] * dyk[p * Q + q];
+                acc += load_el(xc, iy * (idx)G->xs[2] + ix * (idx)G->xs[3]) *
+                       load_el(dyk, p * (idx)G->ys[2] + q * (idx)G->ys[3]);
             }
         }
     }
-    __global float *dst = dwt + dw_off + id;
-    *dst = beta ? *dst + acc : acc;
+    return acc;
+}
+
+__kernel void bwd_filter_direct(__global const dt_t *x, long x_off,
+                                __global const dt_t *dy, long dy_off,
+                                __global dt_t *dwt, long dw_off, int beta, geom G)
+{
+    const idx id = get_global_id(0);
+    if (id >= (idx)(G.k * G.cg * G.r * G.s))
+        return;
+    idx k, cl, r, s;
+    split4(id, G.cg, G.r, G.s, &k, &cl, &r, &s);
+    const float acc = filter_sum(&G, x + x_off, dy + dy_off, k, cl, r, s);
+    store_sum(dwt, dw_off + w_at(&G, k, cl, r, s), acc, beta);
 }

@@ -20,6 +20,7 @@
  *                      kgeom, same field order): sizes, strides, padding,
  *                      dilation, groups and each tensor's element strides;
  *   x_at/y_at/w_at     element offsets of x, y and w through those strides;
+ *   split4             a work-item id as four coordinates (one decoder);
  *   epi, epi_apply     the fused forward epilogue (clconv_epilogue):
  *                      act(alpha * acc + beta * old + bias).
  * Storage is only ever touched through load_el/store_el (or the vector forms), so a
@@ -135,6 +136,20 @@ static inline idx y_at(const geom *G, idx n, idx k, idx p, idx q)
 static inline idx w_at(const geom *G, idx k, idx c, idx r, idx s)
 {
     return k * (idx)G->ws[0] + c * (idx)G->ws[1] + r * (idx)G->ws[2] + s * (idx)G->ws[3];
+}
+
+/* ---- work-item ids -------------------------------------------------------- */
+/* The coordinates (a, b, c, d) of item id in a range of dims (., nb, nc,
+ * nd), d fastest: the one decoder of every kernel with one work-item per
+ * element of a 4-D range. */
+static inline void split4(idx id, idx nb, idx nc, idx nd, idx *a, idx *b, idx *c, idx *d)
+{
+    *d = id % nd;
+    id /= nd;
+    *c = id % nc;
+    id /= nc;
+    *b = id % nb;
+    *a = id / nb;
 }
 
 /* ---- the fused forward epilogue ---------------------------------------- */
