@@ -513,7 +513,10 @@ CLCONV_API clconv_status clconv_ref_backward_bias(const clconv_desc *d, const do
  *                     line that reproduces it, e.g.
  *                     "clconv-bench --dir=bwd_d --algo=direct mb2g1ic3ih5iw5oc4kh3kw3sh2sw2ph1pw1dh0dw0"
  *                     (--dir= fwd, bwd_d, bwd_w or bwd_b; accumulate is noted
- *                     as a trailing "# accumulate=1"; the primitives log
+ *                     as a trailing "# accumulate=1"; --dt=, --stag=nhwc,
+ *                     --wtag=ohwi when not the defaults; the fused forward
+ *                     adds --attr-post-ops=, the transposed calls
+ *                     --deconv; the primitives log
  *                     their function name and descriptor);
  *   CLCONV_LOG_DEBUG  program builds (with times) and binary-cache events.
  * The level starts from the environment variable CLCONV_LOG: unset or 0 ->
@@ -543,7 +546,10 @@ CLCONV_API clconv_status clconv_set_log_level(clconv_ctx *ctx, int level);
 
 /* The descriptor in benchdnn's syntax, as the bench tool reads it:
  * "mb2g1ic3ih5iw5oc4kh3kw3sh2sw2ph1pw1dh0dw0" (dilation 0-based: dh0 is a
- * dense filter).  Any descriptor is printed, valid or not.  A buffer of
+ * dense filter).  Unequal padding (pad_asymmetric 1 with an end other
+ * than its begin) adds the output, benchdnn's way of stating it:
+ * "mb2g1ic3ih5iw5oc4oh3ow2kh3kw3sh2sw2ph1pw1dh0dw0".  Any descriptor is
+ * printed, valid or not.  A buffer of
  * CLCONV_DESC_STRING_MAX bytes always suffices; a smaller one gets the
  * truncated, NUL-terminated string and CLCONV_BUFFER_TOO_SMALL. */
 #define CLCONV_DESC_STRING_MAX 384

@@ -31,7 +31,7 @@
 #define FIND_REPS 3
 #define FIND_SLOW 1.5
 #define FIND_MAX_ENTRIES 1024 /* choices a context keeps; then the oldest is replaced */
-#define FIND_KEY_MAX (CLCONV_DESC_STRING_MAX + 32)
+#define FIND_KEY_MAX (CLCONV_DESC_STRING_MAX + 96)
 
 /* Timed in this order after AUTO's own pick; on a tie the earlier one
  * stays, so AUTO's own pick is kept unless another one is faster. */
@@ -108,9 +108,10 @@ static void find_key(const clconv_ctx *ctx, const clconv_desc *d, clconv_pass pa
 {
     static const char *const math[] = {[MATH_TF32_OFF] = "fp32", [MATH_TF32_PTX] = "tf32",
                                        [MATH_TF32_EMULATED] = "tf32-emulated"};
-    char desc[CLCONV_DESC_STRING_MAX];
+    char desc[CLCONV_DESC_STRING_MAX], opts[64];
     clconv_desc_string(d, desc, sizeof desc);
-    snprintf(buf, cap, "%s %s %s", desc, dirs[pass], math[math_tf32_path(ctx)]);
+    log_desc_options(d, opts, sizeof opts); /* the storage type and layouts */
+    snprintf(buf, cap, "%s%s %s %s", desc, opts, dirs[pass], math[math_tf32_path(ctx)]);
 }
 
 /* ---- candidates ------------------------------------------------------------ */

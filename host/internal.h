@@ -222,6 +222,15 @@ void log_no_context(clconv_status st, const char *what);
  * CLCONV_PASS_COUNT_ is backward-bias. */
 void log_pass(clconv_ctx *ctx, const clconv_desc *d, clconv_algo algo, int pass, int accumulate);
 void log_primitive(clconv_ctx *ctx, const char *function, const clconv_desc *d);
+/* The fused forward's call line (its epilogue as --attr-post-ops, fwd_b
+ * with a bias, alpha != 1 as "# alpha=") and the transposed calls'
+ * (--deconv, the descriptor in deconv syntax; pass CLCONV_PASS_COUNT_ is
+ * backward-bias). */
+void log_fused(clconv_ctx *ctx, const clconv_desc *d, clconv_algo algo, const clconv_epilogue *ep);
+void log_transposed(clconv_ctx *ctx, const clconv_desc *d, clconv_algo algo, int pass,
+                    int accumulate, int bias);
+/* " --dt=f16 --stag=nhwc --wtag=ohwi", the non-default parts only ("" for f32 NCHW KCRS). */
+void log_desc_options(const clconv_desc *d, char *buf, size_t cap);
 
 /* ---- math mode (math_mode.c) ---- */
 /* CLCONV_MATH, CLCONV_TF32_EMULATE and the device's compute capability,

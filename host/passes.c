@@ -203,7 +203,11 @@ static clconv_status pass_call(clconv_ctx *ctx, const clconv_desc *d, clconv_alg
         *event = NULL; /* what a failed call leaves; success sets it */
     if (!ctx)
         return CLCONV_NULL_ARGUMENT;
-    log_pass(ctx, d, algo, pass, beta); /* CLCONV_LOG: the bench line of this call */
+    /* CLCONV_LOG: the bench line of this call */
+    if (ep)
+        log_fused(ctx, d, algo, ep);
+    else
+        log_pass(ctx, d, algo, pass, beta);
     pthread_mutex_lock(&ctx->lock);
     ctx_clear_error(ctx);
     clconv_status st = pass_locked(ctx, d, algo, pass, a, b, out, beta, ep, event);

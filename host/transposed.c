@@ -190,14 +190,13 @@ static clconv_status precheck_locked(clconv_ctx *ctx, clconv_algo algo, clconv_p
     return check_tensors(ctx, a, n);
 }
 
-/* Everything before the convolution runs: the call logged, its
- * convolution (*conv) and that convolution's layer (*L), then the
- * algorithm and tensors checked. */
+/* Everything before the convolution runs (the caller has logged the
+ * call): its convolution (*conv) and that convolution's layer (*L), then
+ * the algorithm and tensors checked. */
 static clconv_status begin(clconv_ctx *ctx, const clconv_desc *d, const char *fn,
                            clconv_algo algo, clconv_pass pass, const tensor_in *t, int n,
                            clconv_desc *conv, layer *L)
 {
-    log_primitive(ctx, fn, d); /* CLCONV_LOG */
     TRY(conv_for_call(ctx, d, fn, conv));
     TRY(layer_from_desc(conv, L));
     pthread_mutex_lock(&ctx->lock);
@@ -254,6 +253,7 @@ clconv_status clconv_transposed_forward(clconv_ctx *ctx, const clconv_desc *d, c
                             {bias, bias_off, AS_BIAS, "bias", TENSOR_READ}};
     clconv_desc conv;
     layer L;
+    log_transposed(ctx, d, algo, CLCONV_PASS_FORWARD, 0, bias != NULL); /* CLCONV_LOG */
     TRY(begin(ctx, d, "clconv_transposed_forward", algo, CLCONV_PASS_BACKWARD_DATA, t,
               bias ? 4 : 3, &conv, &L));
     if (!bias)
@@ -278,6 +278,7 @@ clconv_status clconv_transposed_backward_data(clconv_ctx *ctx, const clconv_desc
                              TENSOR_WRITE | (accumulate ? TENSOR_READ : 0)}};
     clconv_desc conv;
     layer L;
+    log_transposed(ctx, d, algo, CLCONV_PASS_BACKWARD_DATA, accumulate, 0);
     TRY(begin(ctx, d, "clconv_transposed_backward_data", algo, CLCONV_PASS_FORWARD, t, 3, &conv,
               &L));
     if (!accumulate)
@@ -303,6 +304,7 @@ clconv_status clconv_transposed_backward_filter(clconv_ctx *ctx, const clconv_de
                              TENSOR_WRITE | (accumulate ? TENSOR_READ : 0)}};
     clconv_desc conv;
     layer L;
+    log_transposed(ctx, d, algo, CLCONV_PASS_BACKWARD_FILTER, accumulate, 0);
     TRY(begin(ctx, d, "clconv_transposed_backward_filter", algo, CLCONV_PASS_BACKWARD_FILTER, t,
               3, &conv, &L));
     /* the convolution's x is this dy, its output gradient this x */
@@ -318,7 +320,7 @@ clconv_status clconv_transposed_backward_bias(clconv_ctx *ctx, const clconv_desc
         *event = NULL;
     if (!ctx)
         return CLCONV_NULL_ARGUMENT;
-    log_primitive(ctx, "clconv_transposed_backward_bias", d);
+    log_transposed(ctx, d, CLCONV_ALGO_AUTO, CLCONV_PASS_COUNT_, accumulate, 0);
     clconv_desc conv;
     TRY(conv_for_call(ctx, d, "clconv_transposed_backward_bias", &conv));
     /* a 1x1 layer whose output is N x K x HO x WO: its backward-bias sums

@@ -3,6 +3,7 @@
  * compiled into this file (they are not part of the library). */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,32 +82,60 @@ Test(bench_parse, padding_deduced_from_output)
     EXPECT_DESC(d, 32, 128, 56, 56, 128, 3, 3, 2, 2, 1, 1, 1, 1, 1);
 }
 
-Test(bench_parse, asymmetric_padding_is_unsupported)
+/* The end padding a given output implies, as benchdnn's pad_end. */
+static void expect_ends(const char *s, int asym, long long ph, long long pb, long long pw,
+                        long long pr)
 {
-    /* benchdnn deduces ph=2 (and a right padding of 3): clconv pads both sides equally */
-    expect_status("ic3ih224oc64oh112kh7sh2", BENCH_DESC_UNSUPPORTED, "asymmetric");
+    clconv_desc d = parse_ok(s, NULL, 0);
+    cr_expect_eq(d.pad_asymmetric, asym, "%s: pad_asymmetric %lld", s, (long long)d.pad_asymmetric);
+    cr_expect_eq(d.pad_h, ph, "%s: pad_h %lld", s, (long long)d.pad_h);
+    cr_expect_eq(d.pad_w, pw, "%s: pad_w %lld", s, (long long)d.pad_w);
+    cr_expect_eq(asym ? d.pad_h_end : d.pad_h, pb, "%s: pad_h_end %lld", s,
+                 (long long)d.pad_h_end);
+    cr_expect_eq(asym ? d.pad_w_end : d.pad_w, pr, "%s: pad_w_end %lld", s,
+                 (long long)d.pad_w_end);
+    if (!asym)
+        cr_expect(d.pad_h_end == 0 && d.pad_w_end == 0, "%s: symmetric with ends set", s);
+    cr_expect_eq(clconv_desc_check(&d), CLCONV_OK, "%s", s);
+}
+
+Test(bench_parse, asymmetric_padding_parses)
+{
+    /* benchdnn deduces ph=2 and a bottom padding of 3 (ResNet-50's conv1 at oh112) */
+    expect_ends("ic3ih224oc64oh112kh7sh2", 1, 2, 3, 2, 3);
     /* benchdnn's shapes_tails 1-D case: pw1 on the left, 0 on the right */
-    expect_status("ic19oc32_iw13ow12kw3pw1", BENCH_DESC_UNSUPPORTED, "asymmetric");
-    /* truncated division deduces ph0, the output asks for one more row */
-    expect_status("ic3ih5oc4oh2kh3", BENCH_DESC_UNSUPPORTED, "asymmetric");
-    expect_status("ic3ih56oc4oh28kh3sh2", BENCH_DESC_UNSUPPORTED, "oh28");
+    expect_ends("ic19oc32_iw13ow12kw3pw1", 1, 0, 0, 1, 0);
+    expect_ends("ic3ih56oc4oh28kh3sh2", 1, 0, 1, 0, 1);
+    /* a stride's slack: up to s-1 more end rows give the same output, so
+     * equal padding is taken where the output allows it */
+    expect_ends("mb32ic128ih56oc128oh28kh3sh2ph1", 0, 1, 1, 1, 1);
+    expect_ends("mb3ic3ih224oc64oh112kh7sh2ph3", 0, 3, 3, 3, 3);
+    /* each dimension on its own */
+    expect_ends("ic3ih224iw10oc64oh112ow10kh7kw3sh2sw1pw1", 1, 2, 3, 1, 1);
+}
+
+Test(bench_parse, negative_end_padding_is_unsupported)
+{
+    /* truncated division deduces ph0, the output asks for one row less than
+     * the input gives: the last input row would need padding -1 */
+    expect_status("ic3ih5oc4oh2kh3", BENCH_DESC_UNSUPPORTED, "negative end padding");
+    expect_status("ic3ih9oc4oh4kh3ph1", BENCH_DESC_UNSUPPORTED, "negative end padding");
 }
 
 /* benchdnn pads the end by whatever the output needs, so a kernel wider
- * than the input plus equal padding is a valid benchdnn problem that clconv
- * cannot run, not a malformed one (benchdnn's shapes_regression_small_spatial,
- * shapes_dilated, shapes_src-transpose_padding). */
-Test(bench_parse, kernel_wider_than_padded_input_is_unsupported)
+ * than the input plus equal padding is a valid problem with a larger end
+ * padding (benchdnn's shapes_regression_small_spatial, shapes_dilated,
+ * shapes_src-transpose_padding). */
+Test(bench_parse, kernel_wider_than_padded_input_pads_the_end)
 {
-    expect_status("mb1ic16oc16_ih1oh1kh3ph0", BENCH_DESC_UNSUPPORTED, "asymmetric");
-    expect_status("mb2ic16id1ih2iw1oc16od1oh1ow1kd1kh2kw1pd0ph0pw0dd0dh1dw0",
-                  BENCH_DESC_UNSUPPORTED, "kernel extent 3 exceeds");
-    expect_status("mb1_ic16oc1_ih2oh1kh2sh1dh0ph0_iw100_ow90_kw3sw1dw50pw1",
-                  BENCH_DESC_UNSUPPORTED, "ow90");
-    expect_status("mb1_g4_ic4oc4_kh5kw1_ih2iw1_oh1ow1_sh2sw1_ph1pw0_dh0dw0",
-                  BENCH_DESC_UNSUPPORTED, "asymmetric");
+    expect_ends("mb1ic16oc16_ih1oh1kh3ph0", 1, 0, 2, 0, 2); /* w copies h */
+    expect_ends("mb2ic16id1ih2iw1oc16od1oh1ow1kd1kh2kw1pd0ph0pw0dd0dh1dw0", 1, 0, 1, 0, 0);
+    expect_ends("mb1_ic16oc1_ih2oh1kh2sh1dh0ph0_iw100_ow90_kw3sw1dw50pw1", 1, 0, 0, 1, 91);
+    expect_ends("mb1_g4_ic4oc4_kh5kw1_ih2iw1_oh1ow1_sh2sw1_ph1pw0_dh0dw0", 1, 1, 2, 0, 0);
     /* truncating division deduces oh1 from a kernel wider than the input */
-    expect_status("ic3ih2oc3kh4sh4", BENCH_DESC_UNSUPPORTED, "exceeds the input");
+    expect_ends("ic3ih2oc3kh4sh4", 1, 0, 2, 0, 2);
+    /* what used to be refused as "asymmetric" by a too-short output */
+    expect_status("ic3ih2oc3kh5", BENCH_DESC_INVALID, "deduced output");
 }
 
 Test(bench_parse, negative_deduced_padding_is_unsupported)
@@ -309,6 +338,80 @@ Test(bench_parse, format_round_trips)
     round_trip("ic4ih11iw13oc6oh7ow9kh3kw2dh1dw3");
     round_trip("ic8iw32oc8kw5pw2");
     round_trip("ic8ih9oc8kh3kw3ih9iw9sh2sw1");
+    round_trip("ic3ih224oc64oh112kh7sh2");
+    round_trip("ic19oc32_iw13ow12kw3pw1");
+    round_trip("mb1_ic16oc1_ih2oh1kh2sh1dh0ph0_iw100_ow90_kw3sw1dw50pw1n\"wide\"");
+}
+
+/* A benchdnn line whose output implies unequal padding, printed back by
+ * the bench and by the library (whose string keys find's records), both
+ * parsing to the same descriptor; the equal-padding layer of the same
+ * sizes prints differently. */
+Test(bench_parse, asymmetric_line_printed_back)
+{
+    clconv_desc d = parse_ok("mb2ic3ih224oc64oh112kh7sh2n\"conv1\"", NULL, 0), e;
+    char buf[CLCONV_DESC_STRING_MAX];
+    bench_format_desc(&d, "conv1", buf, sizeof buf);
+    cr_expect_str_eq(buf, "mb2ic3ih224oc64oh112kh7sh2ph2n\"conv1\"");
+    cr_assert_eq(clconv_desc_string(&d, buf, sizeof buf), CLCONV_OK);
+    cr_expect_str_eq(buf, "mb2g1ic3ih224iw224oc64oh112ow112kh7kw7sh2sw2ph2pw2dh0dw0");
+    e = parse_ok(buf, NULL, 0);
+    cr_expect(memcmp(&d, &e, sizeof d) == 0, "%s parses differently", buf);
+    clconv_desc sym = d;
+    sym.pad_asymmetric = 0;
+    sym.pad_h_end = sym.pad_w_end = 0;
+    char other[CLCONV_DESC_STRING_MAX];
+    cr_assert_eq(clconv_desc_string(&sym, other, sizeof other), CLCONV_OK);
+    cr_expect_str_eq(other, "mb2g1ic3ih224iw224oc64kh7kw7sh2sw2ph2pw2dh0dw0");
+    /* one dimension unequal: both outputs are written */
+    d = parse_ok("ic19oc32_iw13ow12kw3pw1", NULL, 0);
+    cr_assert_eq(clconv_desc_string(&d, buf, sizeof buf), CLCONV_OK);
+    cr_expect_str_eq(buf, "mb2g1ic19ih1iw13oc32oh1ow12kh1kw3sh1sw1ph0pw1dh0dw0");
+    e = parse_ok(buf, NULL, 0);
+    cr_expect(memcmp(&d, &e, sizeof d) == 0, "%s parses differently", buf);
+}
+
+/* benchdnn's deconv driver: ic, ih the input, oc, oh the output, o and p
+ * deduced the other way, end padding below zero as output padding. */
+Test(bench_parse, deconv_descriptors)
+{
+    clconv_desc d;
+    char err[256], buf[256];
+    cr_assert_eq(bench_parse_deconv_desc("mb2ic8ih5oc4kh3sh2", &d, NULL, 0, err, sizeof err),
+                 BENCH_DESC_OK, "%s", err);
+    EXPECT_DESC(d, 2, 8, 5, 5, 4, 3, 3, 2, 2, 0, 0, 1, 1, 1);
+    cr_expect(d.pad_asymmetric == 0 && d.out_pad_h == 0 && d.out_pad_w == 0);
+    bench_format_deconv_desc(&d, NULL, buf, sizeof buf);
+    cr_expect_str_eq(buf, "mb2ic8ih5oc4oh11kh3sh2ph0"); /* (5-1)*2 + 3 */
+    /* PyTorch's upsampling ConvTranspose2d(k4, s2, p1): 4 -> 8 */
+    cr_assert_eq(bench_parse_deconv_desc("mb1_ic16oc16_ih4oh8kh4sh2ph1", &d, NULL, 0, err,
+                                         sizeof err), BENCH_DESC_OK, "%s", err);
+    cr_expect(d.pad_h == 1 && d.pad_asymmetric == 0 && d.out_pad_h == 0);
+    /* unequal padding: 10 = (5-1)*2 - 1 - 0 + 3 */
+    cr_assert_eq(bench_parse_deconv_desc("mb2ic8ih5oc4oh10kh3sh2ph1", &d, NULL, 0, err,
+                                         sizeof err), BENCH_DESC_OK, "%s", err);
+    cr_expect(d.pad_asymmetric == 1 && d.pad_h == 1 && d.pad_h_end == 0 && d.pad_w_end == 0);
+    bench_format_deconv_desc(&d, NULL, buf, sizeof buf);
+    cr_expect_str_eq(buf, "mb2ic8ih5oc4oh10kh3sh2ph1");
+    /* output padding: 12 = (5-1)*2 + 3 + 1 */
+    cr_assert_eq(bench_parse_deconv_desc("ic8ih5oc4oh12kh3sh2ph0", &d, NULL, 0, err, sizeof err),
+                 BENCH_DESC_OK, "%s", err);
+    cr_expect(d.out_pad_h == 1 && d.out_pad_w == 1 && d.pad_asymmetric == 0);
+    /* as much output padding as the stride, a negative padding, no output */
+    cr_expect_eq(bench_parse_deconv_desc("ic8ih5oc4oh13kh3sh2ph0", &d, NULL, 0, err, sizeof err),
+                 BENCH_DESC_UNSUPPORTED);
+    cr_expect(strstr(err, "output padding 2"), "%s", err);
+    cr_expect_eq(bench_parse_deconv_desc("ic8ih5oc4oh13kh3sh2", &d, NULL, 0, err, sizeof err),
+                 BENCH_DESC_UNSUPPORTED);
+    cr_expect(strstr(err, "negative padding"), "%s", err);
+    cr_expect_eq(bench_parse_deconv_desc("ic8ih2oc4kh1ph3", &d, NULL, 0, err, sizeof err),
+                 BENCH_DESC_INVALID);
+    cr_expect(strstr(err, "deduced output"), "%s", err);
+    /* the same text as a convolution is another problem */
+    cr_assert_eq(bench_parse_desc("mb2ic8ih5oc4kh3sh2", &d, NULL, 0, err, sizeof err),
+                 BENCH_DESC_OK);
+    bench_format_desc(&d, NULL, buf, sizeof buf);
+    cr_expect_str_eq(buf, "mb2ic8ih5oc4oh2kh3sh2ph0");
 }
 
 Test(bench_parse, format_examples_and_truncation)
@@ -338,26 +441,67 @@ static uint64_t fz_next(uint64_t *s)
     return *s;
 }
 
-static void fuzz_one(const char *s)
+typedef bench_desc_status (*parse_fn)(const char *, clconv_desc *, char *, size_t, char *,
+                                      size_t);
+
+static int64_t end_of(const clconv_desc *d, int w)
 {
+    return d->pad_asymmetric ? (w ? d->pad_w_end : d->pad_h_end) : (w ? d->pad_w : d->pad_h);
+}
+
+/* The paddings of one accepted dimension: non-negative ends; a
+ * convolution's dilated kernel fits the padded input, a deconvolution's
+ * output padding is below its stride and only where its end padding is 0. */
+static void fuzz_dim(int deconv, int64_t i, int64_t k, int64_t st, int64_t p, int64_t pe,
+                     int64_t op, int64_t dil)
+{
+    cr_assert(p >= 0 && pe >= 0);
+    if (!deconv) {
+        cr_assert(i + p + pe >= (k - 1) * dil + 1);
+        cr_assert_eq(op, 0);
+    } else {
+        cr_assert(op >= 0 && op < st && (op == 0 || pe == 0));
+        cr_assert((i - 1) * st - p - pe + (k - 1) * dil + 1 + op >= 1);
+    }
+}
+
+static void fuzz_one(const char *s, int deconv)
+{
+    parse_fn parse = deconv ? bench_parse_deconv_desc : bench_parse_desc;
     clconv_desc d;
     char name[32], err[128], buf[512];
-    if (bench_parse_desc(s, &d, name, sizeof name, err, sizeof err) != BENCH_DESC_OK) {
+    if (parse(s, &d, name, sizeof name, err, sizeof err) != BENCH_DESC_OK) {
         cr_assert(strlen(err) > 0);
         return;
     }
     cr_assert(d.n >= 1 && d.c >= 1 && d.h >= 1 && d.w >= 1 && d.k >= 1 && d.r >= 1 && d.s >= 1);
-    cr_assert(d.stride_h >= 1 && d.stride_w >= 1 && d.pad_h >= 0 && d.pad_w >= 0);
+    cr_assert(d.stride_h >= 1 && d.stride_w >= 1);
     cr_assert(d.dilation_h >= 1 && d.dilation_w >= 1 && d.groups >= 1);
     cr_assert(d.c % d.groups == 0 && d.k % d.groups == 0);
-    cr_assert(d.h + 2 * d.pad_h >= (d.r - 1) * d.dilation_h + 1);
-    cr_assert(d.w + 2 * d.pad_w >= (d.s - 1) * d.dilation_w + 1);
+    /* the symmetric form exactly when both ends equal their begins */
+    cr_assert(d.pad_asymmetric == 0 || d.pad_asymmetric == 1);
+    cr_assert_eq(d.pad_asymmetric, d.pad_h != end_of(&d, 0) || d.pad_w != end_of(&d, 1));
+    if (!d.pad_asymmetric)
+        cr_assert(d.pad_h_end == 0 && d.pad_w_end == 0);
+    fuzz_dim(deconv, d.h, d.r, d.stride_h, d.pad_h, end_of(&d, 0), d.out_pad_h, d.dilation_h);
+    fuzz_dim(deconv, d.w, d.s, d.stride_w, d.pad_w, end_of(&d, 1), d.out_pad_w, d.dilation_w);
+    if (!deconv) {
+        clconv_status st = clconv_desc_check(&d);
+        cr_assert(st == CLCONV_OK || st == CLCONV_TOO_LARGE, "\"%s\": %s", s,
+                  clconv_status_name(st));
+        /* the library's own string reads back too (find.c keys records by it) */
+        clconv_desc e;
+        cr_assert_eq(clconv_desc_string(&d, buf, sizeof buf), CLCONV_OK);
+        cr_assert_eq(bench_parse_desc(buf, &e, NULL, 0, err, sizeof err), BENCH_DESC_OK,
+                     "\"%s\" -> \"%s\": %s", s, buf, err);
+        cr_assert(memcmp(&d, &e, sizeof d) == 0, "\"%s\" -> library \"%s\"", s, buf);
+    }
     if (strchr(name, '"'))
         return;
-    bench_format_desc(&d, name, buf, sizeof buf);
+    (deconv ? bench_format_deconv_desc : bench_format_desc)(&d, name, buf, sizeof buf);
     clconv_desc e;
     char name2[32];
-    cr_assert_eq(bench_parse_desc(buf, &e, name2, sizeof name2, err, sizeof err), BENCH_DESC_OK,
+    cr_assert_eq(parse(buf, &e, name2, sizeof name2, err, sizeof err), BENCH_DESC_OK,
                  "\"%s\" -> \"%s\": %s", s, buf, err);
     cr_assert(memcmp(&d, &e, sizeof d) == 0, "\"%s\" -> \"%s\"", s, buf);
 }
@@ -386,7 +530,8 @@ Test(bench_parse, fuzz)
                 len += (size_t)n;
             }
         }
-        fuzz_one(s);
+        fuzz_one(s, 0);
+        fuzz_one(s, 1);
     }
     static const char *const good[] = {"mb2ic64ih56oc64oh56kh3ph1n\"res2\"",
                                        "g4ic16ih10oc32oh10kh3ph1",
@@ -399,7 +544,8 @@ Test(bench_parse, fuzz)
             size_t at = fz_next(&seed) % len;
             s[at] = "0123456789_hwcikopsdgmbn\"x"[fz_next(&seed) % 26];
         }
-        fuzz_one(s);
+        fuzz_one(s, 0);
+        fuzz_one(s, 1);
     }
 }
 
@@ -543,7 +689,10 @@ Test(bench_shapes, embedded_demo_sets_match_their_files)
 /* ---- command line and batch files (options.c) ---- */
 
 #include "../tools/bench/batch.c"
+#include "../tools/bench/errmsg.c"
 #include "../tools/bench/options.c"
+#include "../tools/bench/post_ops.c"
+#include "../tools/bench/problem_opts.c"
 
 /* The parser prints usage and errors: keep them out of the test log. */
 static void quiet(void)
@@ -615,11 +764,13 @@ Test(bench_options, usage_errors, .init = quiet)
 Test(bench_options, unsupported_problems_are_counted_not_fatal, .init = quiet)
 {
     bench_opts o;
-    const char *args[] = {"ic3ih224oc64oh112kh7sh2", "ic4id5kd3ih5kh3iw5kw3oc4", "ic3ih5oc4kh3",
-                          "--cfg=f32", NULL};
+    /* negative end padding, 3-D; an unequal padding is a problem like any */
+    const char *args[] = {"ic3ih5oc4oh2kh3", "ic4id5kd3ih5kh3iw5kw3oc4", "ic3ih5oc4kh3",
+                          "ic3ih224oc64oh112kh7sh2", "--cfg=f32", NULL};
     cr_assert_eq(parse_args(&o, args), BENCH_EXIT_OK);
-    cr_expect_eq(o.nprobs, 1);
+    cr_expect_eq(o.nprobs, 2);
     cr_expect_eq(o.unsupported, 2);
+    cr_expect_eq(o.probs[1].d.pad_asymmetric, 1);
     bench_opts_free(&o);
 }
 
@@ -748,7 +899,7 @@ Test(bench_options, batch_lines_never_abort_the_batch, .init = quiet)
 {
     char *dir = bench_test_tmpdir();
     char *bad = bench_test_batch(dir, "bad", "ic3ih5oc4kh3x\nmb1ic1oc1iw4294967311kw3\n"
-                                             "ic3ih5oc4kh3 mb1ic16oc16_ih1oh1kh3ph0\n");
+                                             "ic3ih5oc4kh3 mb1ic3ih5oc4oh2kh3\n");
     char *empty = bench_test_batch(dir, "empty", "# FastRCNN part 3\n"
                                                  "# mb1_g1ic512oc24_ih38oh38kh1n\"x\"\n");
     bench_opts o;
@@ -792,4 +943,169 @@ Test(bench_options, mode_i_run_per_file_run_max_gflop, .init = quiet)
         cr_expect_eq(parse_args(&o, a), BENCH_EXIT_USAGE, "%s", bad[i][0]);
         bench_opts_free(&o);
     }
+}
+
+/* ---- clconv 0.3's per-problem options (problem_opts.c, post_ops.c) ---- */
+
+Test(bench_options, data_options_apply_to_the_problems_after_them, .init = quiet)
+{
+    bench_opts o;
+    const char *args[] = {"--dt=f16", "--stag=nhwc", "--wtag=ohwi",
+                          "--attr-post-ops=sum:0.5+relu", "--dir=FWD_B", "ic3ih5oc4kh3",
+                          "--reset", "--cfg=bf16", "--dtag=nhwc", "ic3ih5oc4kh3",
+                          "--dt=f32:f32:f32", "--dtag=any", "--wtag=gohwi", "--dir=fwd_d",
+                          "--attr-post-ops=bounded_relu:6", "ic3ih5oc4kh3",
+                          "--attr-post-ops=''", "--deconv", "--dir=all", "ic3ih5oc4kh3sh2",
+                          "--conv", "ic3ih5oc4kh3", "--dt", "bf16", "--dir", "fwd_i",
+                          "ic3ih5oc4kh3", NULL};
+    cr_assert_eq(parse_args(&o, args), BENCH_EXIT_OK);
+    cr_assert_eq(o.nprobs, 6);
+    const bench_problem *p = o.probs;
+    cr_expect(p[0].d.dtype == CLCONV_F16 && p[0].d.layout == CLCONV_NHWC &&
+              p[0].d.filter_layout == CLCONV_KRSC);
+    cr_expect(p[0].bias && p[0].dirs == 1u << BENCH_FWD);
+    cr_expect(p[0].ops.has_sum && p[0].ops.sum == 0.5f && p[0].ops.act == CLCONV_ACT_RELU);
+    cr_expect(p[1].d.dtype == CLCONV_BF16 && p[1].d.layout == CLCONV_NHWC &&
+              p[1].d.filter_layout == CLCONV_KCRS && !p[1].bias && !bench_post_ops_any(&p[1].ops));
+    cr_expect(p[2].d.dtype == CLCONV_F32 && p[2].d.layout == CLCONV_NCHW &&
+              p[2].d.filter_layout == CLCONV_KRSC && !p[2].bias);
+    cr_expect(p[2].ops.act == CLCONV_ACT_CLIPPED_RELU && p[2].ops.param == 6.0f);
+    cr_expect(p[3].deconv && p[3].dirs == BENCH_DIRS_ALL && !bench_post_ops_any(&p[3].ops));
+    cr_expect(p[3].d.c == 3 && p[3].d.k == 4 && p[3].d.h == 5); /* deconv's own roles */
+    cr_expect(!p[4].deconv);
+    cr_expect(p[5].d.dtype == CLCONV_BF16 && p[5].bias);
+    /* --reset keeps the driver */
+    const char *args2[] = {"--deconv", "--reset", "ic3ih5oc4kh3", NULL};
+    bench_opts_free(&o);
+    cr_assert_eq(parse_args(&o, args2), BENCH_EXIT_OK);
+    cr_expect(o.probs[0].deconv);
+    bench_opts_free(&o);
+}
+
+Test(bench_options, data_option_usage_errors, .init = quiet)
+{
+    static const char *const bad[][3] = {
+        {"--dt=s8", NULL},
+        {"--dt=f16:f32", NULL},
+        {"--cfg=u8s8u8s32", NULL},
+        {"--stag=nChw16c", NULL},
+        {"--wtag=hwio", NULL},
+        {"--stag=nhwc", "--dtag=nchw"},
+        {"--attr-post-ops=gelu", NULL},
+        {"--attr-post-ops=relu+sum", NULL},
+        {"--attr-post-ops=sum+sum", NULL},
+        {"--attr-post-ops=relu+tanh", NULL},
+        {"--attr-post-ops=bounded_relu:0", NULL},
+        {"--attr-post-ops=bounded_relu", NULL},
+        {"--attr-post-ops=clip:1:6", NULL},
+        {"--attr-post-ops=relu:-1", NULL},
+        {"--attr-post-ops=relu:x", NULL},
+        {"--attr-post-ops=sum:1:3", NULL},
+        {"--attr-post-ops=relu:0:0:2", NULL},
+        {"--attr-post-ops=relu+", NULL},
+        {"--attr-post-ops=relu", "--dir=bwd_d"},
+        {"--dir=all", "--attr-post-ops=tanh"},
+        {"--dir=BWD_WB", "--attr-post-ops=sum"},
+        {"--deconv", "--attr-post-ops=relu"},
+        {NULL, NULL},
+    };
+    for (int i = 0; bad[i][0]; i++) {
+        bench_opts o;
+        const char *args[] = {bad[i][0], bad[i][1] ? bad[i][1] : "ic3ih5oc4kh3",
+                              bad[i][1] ? "ic3ih5oc4kh3" : NULL, NULL};
+        cr_expect_eq(parse_args(&o, args), BENCH_EXIT_USAGE, "case %d (%s %s)", i, bad[i][0],
+                     bad[i][1] ? bad[i][1] : "");
+        bench_opts_free(&o);
+    }
+    /* in a batch file too: the options' combination is the command's mistake */
+    char *dir = bench_test_tmpdir();
+    char *batch = bench_test_batch(dir, "b", "--attr-post-ops=relu --dir=bwd_w ic3ih5oc4kh3\n");
+    bench_opts o;
+    const char *args[] = {batch, NULL};
+    cr_expect_eq(parse_args(&o, args), BENCH_EXIT_USAGE);
+    bench_opts_free(&o);
+    free(batch);
+    bench_test_rmtree(dir);
+}
+
+/* What the usage errors say (the parser prints them; these are its words). */
+Test(bench_options, data_option_messages)
+{
+    bench_features f;
+    memset(&f, 0, sizeof f);
+    bench_features_reset(&f);
+    char err[320];
+    bench_problem p;
+    memset(&p, 0, sizeof p);
+    cr_assert_eq(bench_features_option(&f, "--attr-post-ops=relu", err, sizeof err), 1);
+    p.dirs = (1u << BENCH_FWD) | (1u << BENCH_BWD_D);
+    cr_assert_eq(bench_features_apply(&f, &p, err, sizeof err), -1);
+    cr_expect(strstr(err, "CLCONV_BAD_EPILOGUE") && strstr(err, "fwd,bwd_d"), "%s", err);
+    cr_expect_eq(bench_features_option(&f, "--attr-post-ops=bounded_relu:0", err, sizeof err), -1);
+    cr_expect(strstr(err, "CLCONV_BAD_EPILOGUE"), "%s", err);
+    bench_features_reset(&f);
+    cr_assert_eq(bench_features_option(&f, "--stag=nhwc", err, sizeof err), 1);
+    cr_assert_eq(bench_features_option(&f, "--dtag=nchw", err, sizeof err), 1);
+    p.dirs = 1u << BENCH_FWD;
+    cr_assert_eq(bench_features_apply(&f, &p, err, sizeof err), -1);
+    cr_expect(strstr(err, "--stag=nhwc with --dtag=nchw") && strstr(err, "one layout"), "%s",
+              err);
+    cr_expect_eq(bench_features_option(&f, "--dt=f16:bf16", err, sizeof err), -1);
+    cr_expect(strstr(err, "one data type"), "%s", err);
+    cr_expect_eq(bench_features_option(&f, "--attr-post-ops=relu+sum", err, sizeof err), -1);
+    cr_expect(strstr(err, "before the eltwise"), "%s", err);
+    cr_expect_eq(bench_features_option(&f, "--mb=3", err, sizeof err), 0);
+}
+
+static bench_post_ops ops_ok(const char *s)
+{
+    bench_post_ops p;
+    char err[200];
+    cr_assert_eq(bench_post_ops_parse(s, &p, err, sizeof err), 0, "%s: %s", s, err);
+    return p;
+}
+
+Test(bench_post_ops, benchdnn_syntax_reads_and_prints_back)
+{
+    static const struct { const char *in, *out; int sum, act; float param; } cases[] = {
+        {"relu", "relu", 0, CLCONV_ACT_RELU, 0},
+        {"relu:0", "relu", 0, CLCONV_ACT_RELU, 0},
+        {"eltwise_relu:0.25", "relu:0.25", 0, CLCONV_ACT_LEAKY_RELU, 0.25f},
+        {"bounded_relu:6", "clip:0:6", 0, CLCONV_ACT_CLIPPED_RELU, 6},
+        {"clip:0:6", "clip:0:6", 0, CLCONV_ACT_CLIPPED_RELU, 6},
+        {"logistic", "logistic", 0, CLCONV_ACT_SIGMOID, 0},
+        {"tanh", "tanh", 0, CLCONV_ACT_TANH, 0},
+        {"sum", "sum", 1, CLCONV_ACT_IDENTITY, 0},
+        {"sum:0.5;tanh", "sum:0.5+tanh", 1, CLCONV_ACT_TANH, 0},
+        {"sum:1+relu:0.1", "sum+relu:0.1", 1, CLCONV_ACT_LEAKY_RELU, 0.1f},
+        {"", "", 0, CLCONV_ACT_IDENTITY, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bench_post_ops p = ops_ok(cases[i].in);
+        cr_expect_eq(p.has_sum, cases[i].sum, "%s", cases[i].in);
+        cr_expect_eq(p.act, cases[i].act, "%s", cases[i].in);
+        cr_expect(p.param == cases[i].param, "%s: param %g", cases[i].in, (double)p.param);
+        char buf[64];
+        bench_post_ops_format(&p, buf, sizeof buf);
+        cr_expect_str_eq(buf, cases[i].out, "%s", cases[i].in);
+        bench_post_ops q = ops_ok(buf);
+        cr_expect(memcmp(&p, &q, sizeof p) == 0, "%s -> %s reads differently", cases[i].in, buf);
+    }
+}
+
+Test(bench_post_ops, float64_epilogue)
+{
+    bench_post_ops r = ops_ok("relu"), l = ops_ok("relu:0.5"), c = ops_ok("clip:0:6");
+    bench_post_ops sg = ops_ok("logistic"), th = ops_ok("tanh"), sum = ops_ok("sum:0.5+relu");
+    cr_expect(bench_post_ops_apply(&r, -3, 100, 1) == 0);
+    cr_expect(bench_post_ops_apply(&r, 3, 100, 1) == 4); /* old only with a sum */
+    cr_expect(bench_post_ops_apply(&l, -3, 0, 1) == -1);
+    cr_expect(bench_post_ops_apply(&c, 9, 0, 0) == 6 && bench_post_ops_apply(&c, -1, 0, 0) == 0);
+    cr_expect(bench_post_ops_apply(&sg, 0, 0, 0) == 0.5);
+    cr_expect(fabs(bench_post_ops_apply(&th, 1, 0, 0) - tanh(1.0)) < 1e-15);
+    cr_expect(bench_post_ops_apply(&sum, 1, 4, 0.5) == 3.5);
+    cr_expect(bench_post_ops_apply(&sum, -1, -4, 0.5) == 0);
+    clconv_epilogue e;
+    bench_post_ops_epilogue(&sum, &e);
+    cr_expect(e.alpha == 1.0f && e.beta == 0.5f && e.activation == CLCONV_ACT_RELU && !e.bias);
 }

@@ -75,6 +75,33 @@ Test(diagnostics, desc_string_is_benchdnn_syntax)
     cr_expect_str_eq(buf, "mb2g3ic3ih5iw7oc6kh3kw3sh2sw2ph1pw1dh2dw0");
 }
 
+/* Unequal padding is stated as benchdnn does, by the output it gives
+ * (tools/bench parses the string back to the same descriptor), so find's
+ * records, keyed by this string, tell it from the equal padding; the 0.3
+ * fields are read only when struct_size covers them. */
+Test(diagnostics, desc_string_states_the_output_of_unequal_padding)
+{
+    clconv_desc d = example_desc();
+    d.pad_asymmetric = 1;
+    d.pad_h_end = 2; /* rows (5 + 1 + 2 - 3) / 2 + 1 = 3, columns (5 + 1 + 0 - 3) / 2 + 1 = 2 */
+    char buf[CLCONV_DESC_STRING_MAX];
+    cr_assert_eq(clconv_desc_string(&d, buf, sizeof buf), CLCONV_OK);
+    cr_expect_str_eq(buf, "mb2g1ic3ih5iw5oc4oh3ow2kh3kw3sh2sw2ph1pw1dh0dw0");
+    d.pad_h_end = d.pad_h;
+    d.pad_w_end = d.pad_w; /* unequal in name only */
+    cr_assert_eq(clconv_desc_string(&d, buf, sizeof buf), CLCONV_OK);
+    cr_expect_str_eq(buf, "mb2g1ic3ih5iw5oc4kh3kw3sh2sw2ph1pw1dh0dw0");
+    d.pad_h_end = 2;
+    d.struct_size = CLCONV_DESC_SIZE_0_2; /* a 0.2 caller: the fields past it are not its */
+    cr_assert_eq(clconv_desc_string(&d, buf, sizeof buf), CLCONV_OK);
+    cr_expect_str_eq(buf, "mb2g1ic3ih5iw5oc4kh3kw3sh2sw2ph1pw1dh0dw0");
+    /* an output that cannot be computed (no stride) is left out, not divided by */
+    d.struct_size = (int64_t)sizeof d;
+    d.stride_w = 0;
+    cr_assert_eq(clconv_desc_string(&d, buf, sizeof buf), CLCONV_OK);
+    cr_expect_str_eq(buf, "mb2g1ic3ih5iw5oc4kh3kw3sh2sw0ph1pw1dh0dw0");
+}
+
 Test(diagnostics, desc_string_prints_any_descriptor_and_fits_the_max)
 {
     clconv_desc d;

@@ -148,14 +148,20 @@ static int product_fits(int64_t a, int64_t b)
     return a == 0 || b <= BENCH_DESC_MAX_VALUE / a;
 }
 
-/* benchdnn's compute_out / compute_pad, C division truncating like C++. */
-static int64_t compute_out(int64_t i, int64_t k, int64_t s, int64_t p, int64_t dl)
+/* benchdnn's compute_out / compute_pad, C division truncating like C++;
+ * a deconvolution's (benchdnn's deconv driver) run the other way, from
+ * its input i to its output o. */
+static int64_t compute_out(int deconv, int64_t i, int64_t k, int64_t s, int64_t p, int64_t dl)
 {
+    if (deconv)
+        return (i - 1) * s + extent(k, dl) - 2 * p;
     return (i - extent(k, dl) + 2 * p) / s + 1;
 }
 
-static int64_t compute_pad(int64_t o, int64_t i, int64_t k, int64_t s, int64_t dl)
+static int64_t compute_pad(int deconv, int64_t o, int64_t i, int64_t k, int64_t s, int64_t dl)
 {
+    if (deconv)
+        return ((i - 1) * s - o + extent(k, dl)) / 2;
     return ((o - 1) * s - i + extent(k, dl)) / 2;
 }
 
@@ -165,28 +171,32 @@ static int dim_given(const raw_desc *r, int x)
 }
 
 /* Output and padding of one given spatial dimension, as benchdnn deduces them. */
-static bench_desc_status infer_dim(raw_desc *r, int x, const char *str, char *err, size_t cap)
+static bench_desc_status infer_dim(raw_desc *r, int x, int deconv, const char *str, char *err,
+                                   size_t cap)
 {
     char c = sp_name[x];
     if (r->i[x] == 0 || r->k[x] == 0)
         return fail(err, cap, BENCH_DESC_INVALID,
                     "\"i%c\" and \"k%c\" must be given and positive when any %c value is, in "
                     "descriptor \"%.80s\"", c, c, c, str);
+    /* the products each direction's formulas form */
     if (!product_fits(r->k[x] - 1, r->dl[x] + 1) ||
-        (r->o[x] > 0 && !product_fits(r->o[x] - 1, r->s[x])))
+        (r->o[x] > 0 && !product_fits(r->o[x] - 1, r->s[x])) ||
+        (deconv && !product_fits(r->i[x] - 1, r->s[x])))
         return fail(err, cap, BENCH_DESC_INVALID,
                     "the kernel extent or the output span in %c exceeds %lld in descriptor "
                     "\"%.80s\"", c, (long long)BENCH_DESC_MAX_VALUE, str);
     if (r->o[x] == 0) {
         if (r->p[x] < 0)
             r->p[x] = 0;
-        r->o[x] = compute_out(r->i[x], r->k[x], r->s[x], r->p[x], r->dl[x]);
+        r->o[x] = compute_out(deconv, r->i[x], r->k[x], r->s[x], r->p[x], r->dl[x]);
         if (r->o[x] <= 0)
             return fail(err, cap, BENCH_DESC_INVALID,
-                        "the deduced output o%c is %lld (kernel larger than the padded input) in "
-                        "descriptor \"%.80s\"", c, (long long)r->o[x], str);
+                        "the deduced output o%c is %lld (%s) in descriptor \"%.80s\"", c,
+                        (long long)r->o[x], deconv ? "padding larger than the output it crops"
+                                                   : "kernel larger than the padded input", str);
     } else if (r->p[x] < 0) {
-        r->p[x] = compute_pad(r->o[x], r->i[x], r->k[x], r->s[x], r->dl[x]);
+        r->p[x] = compute_pad(deconv, r->o[x], r->i[x], r->k[x], r->s[x], r->dl[x]);
     }
     /* so that every accepted descriptor can be written out and read back */
     if (r->o[x] > BENCH_DESC_MAX_VALUE || r->p[x] > BENCH_DESC_MAX_VALUE)
@@ -262,42 +272,76 @@ static bench_desc_status check_channels(raw_desc *r, const char *str, char *err,
     return BENCH_DESC_OK;
 }
 
-/* clconv runs 2-D convolutions with the same padding on both sides: the
- * given or deduced output must be what that padding gives. */
-static bench_desc_status check_clconv(const raw_desc *r, const char *str, char *err, size_t cap)
+/* The end paddings (and a deconvolution's output padding) the output
+ * implies, as benchdnn's init_pad_r: clconv pads each end by its own
+ * amount, so any 2-D problem whose paddings come out non-negative runs. */
+typedef struct ends {
+    int64_t pe[SP_N];           /* bottom / right padding */
+    int64_t op[SP_N];           /* a deconvolution's output padding */
+} ends;
+
+/* A convolution's end padding: benchdnn's (o-1)*s - i + extent - p is the
+ * least that gives o, and s - 1 more rows give the same o (the division
+ * truncates them away; no output reads them).  Of those, the one nearest
+ * the begin padding, so that a problem whose output allows equal padding
+ * gets it.  -1 when even the most is negative. */
+static int64_t conv_end(const raw_desc *r, int x)
 {
-    const raw_desc *q = r;
+    int64_t lo = (r->o[x] - 1) * r->s[x] - r->i[x] + extent(r->k[x], r->dl[x]) - r->p[x];
+    int64_t hi = lo + r->s[x] - 1;
+    if (hi < 0)
+        return -1;
+    int64_t want = r->p[x] < lo ? lo : r->p[x] > hi ? hi : r->p[x];
+    return want < 0 ? 0 : want;
+}
+
+/* A deconvolution's: (i-1)*s - o + extent - p exactly (its output has no
+ * slack); a negative one is output padding, which must stay below the
+ * stride (clconv's and PyTorch's rule).  -1 when it cannot. */
+static int64_t deconv_end(const raw_desc *r, int x, int64_t *op)
+{
+    int64_t e = (r->i[x] - 1) * r->s[x] - r->o[x] + extent(r->k[x], r->dl[x]) - r->p[x];
+    *op = e < 0 ? -e : 0;
+    return e >= 0 ? e : *op < r->s[x] ? 0 : -1;
+}
+
+static bench_desc_status end_padding(const raw_desc *q, int deconv, ends *e, const char *str,
+                                     char *err, size_t cap)
+{
     if (q->i[SP_D] != 1 || q->k[SP_D] != 1 || q->o[SP_D] != 1 || q->p[SP_D] != 0)
         return fail(err, cap, BENCH_DESC_UNSUPPORTED,
                     "3-D convolution (id%lld kd%lld od%lld) is not supported: \"%.80s\"",
                     (long long)q->i[SP_D], (long long)q->k[SP_D], (long long)q->o[SP_D], str);
     for (int x = SP_H; x < SP_N; x++) {
         char c = sp_name[x];
-        int64_t ext = extent(q->k[x], q->dl[x]);
         if (q->p[x] < 0)
             return fail(err, cap, BENCH_DESC_UNSUPPORTED,
                         "negative padding p%c%lld (deduced from o%c%lld) is not supported: \"%.80s\"",
                         c, (long long)q->p[x], c, (long long)q->o[x], str);
-        /* benchdnn pads the end by what the output needs, more than p here */
-        if (q->i[x] + 2 * q->p[x] < ext)
+        e->op[x] = 0;
+        e->pe[x] = deconv ? deconv_end(q, x, &e->op[x]) : conv_end(q, x);
+        if (e->pe[x] < 0 && deconv)
             return fail(err, cap, BENCH_DESC_UNSUPPORTED,
-                        "o%c%lld needs asymmetric padding: the kernel extent %lld exceeds the input "
-                        "padded by p%c%lld on both sides (%lld): \"%.80s\"", c,
-                        (long long)q->o[x], (long long)ext, c, (long long)q->p[x],
-                        (long long)(q->i[x] + 2 * q->p[x]), str);
-        int64_t o = (q->i[x] + 2 * q->p[x] - ext) / q->s[x] + 1;
-        if (o != q->o[x])
+                        "o%c%lld needs output padding %lld, not below the stride s%c%lld: "
+                        "\"%.80s\"", c, (long long)q->o[x], (long long)e->op[x], c,
+                        (long long)q->s[x], str);
+        if (e->pe[x] < 0)
             return fail(err, cap, BENCH_DESC_UNSUPPORTED,
-                        "o%c%lld needs asymmetric padding (with p%c%lld on both sides o%c is %lld): "
-                        "\"%.80s\"", c, (long long)q->o[x], c, (long long)q->p[x], c, (long long)o,
-                        str);
+                        "o%c%lld needs negative end padding (the input has rows no output "
+                        "reads) with p%c%lld: \"%.80s\"", c, (long long)q->o[x], c,
+                        (long long)q->p[x], str);
+        if (e->pe[x] > BENCH_DESC_MAX_VALUE)
+            return fail(err, cap, BENCH_DESC_INVALID,
+                        "the deduced end padding of %c exceeds %lld in descriptor \"%.80s\"", c,
+                        (long long)BENCH_DESC_MAX_VALUE, str);
     }
     return BENCH_DESC_OK;
 }
 
 /* Every field written, struct_size as clconv_desc_init sets it, so that a
- * parsed descriptor is the same whatever *d held before. */
-static void to_clconv(const raw_desc *r, clconv_desc *d)
+ * parsed descriptor is the same whatever *d held before; equal paddings
+ * on both ends are the symmetric form (pad_asymmetric 0, ends 0). */
+static void to_clconv(const raw_desc *r, const ends *e, clconv_desc *d)
 {
     memset(d, 0, sizeof *d);
     d->struct_size = (int64_t)sizeof *d;
@@ -315,10 +359,17 @@ static void to_clconv(const raw_desc *r, clconv_desc *d)
     d->dilation_h = r->dl[SP_H] + 1;
     d->dilation_w = r->dl[SP_W] + 1;
     d->groups = r->g;
+    d->pad_asymmetric = e->pe[SP_H] != d->pad_h || e->pe[SP_W] != d->pad_w;
+    if (d->pad_asymmetric) {
+        d->pad_h_end = e->pe[SP_H];
+        d->pad_w_end = e->pe[SP_W];
+    }
+    d->out_pad_h = e->op[SP_H];
+    d->out_pad_w = e->op[SP_W];
 }
 
-bench_desc_status bench_parse_desc(const char *s, clconv_desc *d, char *name, size_t name_cap,
-                                   char *err, size_t err_cap)
+static bench_desc_status parse(const char *s, int deconv, clconv_desc *d, char *name,
+                               size_t name_cap, char *err, size_t err_cap)
 {
     if (err && err_cap > 0)
         err[0] = '\0';
@@ -336,22 +387,52 @@ bench_desc_status bench_parse_desc(const char *s, clconv_desc *d, char *name, si
     for (int x = 0; x < SP_N; x++) {
         given[x] = dim_given(&r, x);
         if (st == BENCH_DESC_OK && given[x])
-            st = infer_dim(&r, x, s, err, err_cap);
+            st = infer_dim(&r, x, deconv, s, err, err_cap);
     }
     if (st == BENCH_DESC_OK)
         st = fill_missing(&r, given, s, err, err_cap);
+    ends e;
     if (st == BENCH_DESC_OK)
-        st = check_clconv(&r, s, err, err_cap);
+        st = end_padding(&r, deconv, &e, s, err, err_cap);
     if (st != BENCH_DESC_OK)
         return st;
-    to_clconv(&r, d);
+    to_clconv(&r, &e, d);
     copy_name(nm, name, name_cap);
     return BENCH_DESC_OK;
 }
 
-static int64_t out_size(int64_t i, int64_t k, int64_t s, int64_t p, int64_t dil)
+bench_desc_status bench_parse_desc(const char *s, clconv_desc *d, char *name, size_t name_cap,
+                                   char *err, size_t err_cap)
 {
-    return (i + 2 * p - ((k - 1) * dil + 1)) / s + 1;
+    return parse(s, 0, d, name, name_cap, err, err_cap);
+}
+
+bench_desc_status bench_parse_deconv_desc(const char *s, clconv_desc *d, char *name,
+                                          size_t name_cap, char *err, size_t err_cap)
+{
+    return parse(s, 1, d, name, name_cap, err, err_cap);
+}
+
+/* The 0.3 fields where the descriptor has them (else their defaults). */
+static int64_t end_pad(const clconv_desc *d, int w)
+{
+    int asym = d->struct_size >= CLCONV_DESC_SIZE_0_3 && d->pad_asymmetric == 1;
+    return asym ? (w ? d->pad_w_end : d->pad_h_end) : (w ? d->pad_w : d->pad_h);
+}
+
+static int64_t out_pad(const clconv_desc *d, int w)
+{
+    return d->struct_size >= CLCONV_DESC_SIZE_0_3 ? (w ? d->out_pad_w : d->out_pad_h) : 0;
+}
+
+/* The output length of one dimension: a convolution's, or a transposed
+ * convolution's (clconv_transposed_output_size's formula). */
+static int64_t out_len(int deconv, int64_t i, int64_t k, int64_t s, int64_t p, int64_t pe,
+                       int64_t op, int64_t dil)
+{
+    if (deconv)
+        return (i - 1) * s - p - pe + (k - 1) * dil + 1 + op;
+    return (i + p + pe - ((k - 1) * dil + 1)) / s + 1;
 }
 
 /* Append s with snprintf semantics: *len counts what the full string needs. */
@@ -363,16 +444,19 @@ static void put(char *buf, size_t cap, int *len, const char *s)
         *len += n;
 }
 
-int bench_format_desc(const clconv_desc *d, const char *name, char *buf, size_t cap)
+static int format(const clconv_desc *d, int deconv, const char *name, char *buf, size_t cap)
 {
     int len = 0;
     if (cap > 0)
         buf[0] = '\0';
-    long long p = out_size(d->h, d->r, d->stride_h, d->pad_h, d->dilation_h);
-    long long q = out_size(d->w, d->s, d->stride_w, d->pad_w, d->dilation_w);
+    const int64_t peh = end_pad(d, 0), pew = end_pad(d, 1);
+    long long p = out_len(deconv, d->h, d->r, d->stride_h, d->pad_h, peh, out_pad(d, 0),
+                          d->dilation_h);
+    long long q = out_len(deconv, d->w, d->s, d->stride_w, d->pad_w, pew, out_pad(d, 1),
+                          d->dilation_w);
     /* like benchdnn's print_dhw: w values only when some differ from h */
     int sq = d->h == d->w && d->r == d->s && d->stride_h == d->stride_w && d->pad_h == d->pad_w &&
-             d->dilation_h == d->dilation_w;
+             d->dilation_h == d->dilation_w && p == q;
     const struct { const char *key; long long v; int show; } f[] = {
         {"g", d->groups, d->groups != 1}, {"mb", d->n, 1}, {"ic", d->c, 1}, {"ih", d->h, 1},
         {"iw", d->w, !sq}, {"oc", d->k, 1}, {"oh", p, 1}, {"ow", q, !sq}, {"kh", d->r, 1},
@@ -393,4 +477,14 @@ int bench_format_desc(const clconv_desc *d, const char *name, char *buf, size_t 
         put(buf, cap, &len, "\"");
     }
     return len;
+}
+
+int bench_format_desc(const clconv_desc *d, const char *name, char *buf, size_t cap)
+{
+    return format(d, 0, name, buf, cap);
+}
+
+int bench_format_deconv_desc(const clconv_desc *d, const char *name, char *buf, size_t cap)
+{
+    return format(d, 1, name, buf, cap);
 }

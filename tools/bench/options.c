@@ -9,6 +9,7 @@
 
 #include "batch.h"
 #include "desc_parse.h"
+#include "problem_opts.h"
 #include "tokenize.h"
 
 #define MAX_BATCH_DEPTH 8
@@ -18,14 +19,27 @@ static const char usage_text[] =
     "\n"
     "Times (and checks) clconv's convolution passes on problems written in\n"
     "benchdnn's descriptor syntax, e.g. mb2ic64ih56oc64oh56kh3ph1n\"res2\".\n"
-    "Like benchdnn, --dir, --algo and --mb apply to the problems after them.\n"
+    "Like benchdnn, --dir, --algo, --mb and the data options below apply to the\n"
+    "problems after them.\n"
     "\n"
     "  --dir=LIST      passes: fwd, bwd_d, bwd_w, bwd_b (bias), all; benchdnn's\n"
-    "                  FWD_B/FWD_D/FWD_I, BWD_D, BWD_W, BWD_WB too (default fwd)\n"
+    "                  FWD_B/FWD_I (forward adding a bias), FWD_D, BWD_D, BWD_W,\n"
+    "                  BWD_WB too (default fwd)\n"
     "  --algo=LIST     auto, explicit, direct, gemm, tiled; all = every named\n"
     "                  one; a row each (default auto)\n"
     "  --mb=N          override the problems' minibatch (0: as written)\n"
-    "  --reset         --dir, --algo and --mb back to their defaults\n"
+    "  --dt=f32|f16|bf16  storage type of every tensor (fp32 arithmetic inside);\n"
+    "                  benchdnn's --cfg=f32|f16|bf16 too\n"
+    "  --stag=, --dtag=nchw|nhwc|any  layout of x and y (the same for both)\n"
+    "  --wtag=oihw|ohwi|any  filter layout (goihw, gohwi too)\n"
+    "  --attr-post-ops=LIST  the forward's fused epilogue, benchdnn's syntax:\n"
+    "                  [sum[:SCALE]+]relu[:ALPHA] | bounded_relu:A | clip:0:B |\n"
+    "                  logistic | tanh (forward only)\n"
+    "  --deconv, --conv  the problems after it are deconvolutions (transposed\n"
+    "                  convolutions: ic, ih their input, oc, oh their output), or\n"
+    "                  convolutions again\n"
+    "  --reset         --dir, --algo, --mb and the data options back to their\n"
+    "                  defaults\n"
     "  --batch=FILE    read problems and options from FILE ('#' comments; a\n"
     "                  nested FILE is looked up next to the including file first)\n"
     "  --mode=C|P|CP|I C: check against the float64 CPU reference (benchdnn's\n"
@@ -121,9 +135,15 @@ static const char *algo_name_i(int a)
     return clconv_algo_name((clconv_algo)a);
 }
 
+static const char *pass_name_b(int pass)
+{
+    return pass == BENCH_FWD ? "fwd_b" : bench_pass_name(pass);
+}
+
 void bench_dirs_str(unsigned dirs, char *buf, size_t cap)
 {
-    join_names(dirs, BENCH_NPASS, bench_pass_name, buf, cap);
+    join_names(dirs & BENCH_DIRS_ALL, BENCH_NPASS,
+               dirs & BENCH_FWD_B_BIT ? pass_name_b : bench_pass_name, buf, cap);
 }
 
 void bench_algos_str(unsigned algos, char *buf, size_t cap)
@@ -135,8 +155,10 @@ void bench_algos_str(unsigned algos, char *buf, size_t cap)
 static unsigned dir_bits(const char *s, size_t n)
 {
     static const struct { const char *name; unsigned bits; } dirs[] = {
-        {"fwd", 1u << BENCH_FWD},     {"fwd_b", 1u << BENCH_FWD},   {"fwd_d", 1u << BENCH_FWD},
-        {"fwd_i", 1u << BENCH_FWD},   {"bwd_d", 1u << BENCH_BWD_D}, {"bwd_w", 1u << BENCH_BWD_W},
+        {"fwd", 1u << BENCH_FWD},
+        {"fwd_b", 1u << BENCH_FWD | BENCH_FWD_B_BIT},
+        {"fwd_i", 1u << BENCH_FWD | BENCH_FWD_B_BIT},
+        {"fwd_d", 1u << BENCH_FWD},   {"bwd_d", 1u << BENCH_BWD_D}, {"bwd_w", 1u << BENCH_BWD_W},
         {"bwd_b", 1u << BENCH_BWD_B}, {"all", BENCH_DIRS_ALL},
         {"bwd_wb", (1u << BENCH_BWD_W) | (1u << BENCH_BWD_B)},
     };
@@ -246,13 +268,18 @@ static int add_problem(bench_opts *o, const char *tok, const char *where, const 
     bench_problem p;
     char err[320];
     memset(&p, 0, sizeof p);
-    bench_desc_status st = bench_parse_desc(tok, &p.d, p.name, sizeof p.name, err, sizeof err);
+    bench_desc_status st =
+        o->feat.deconv ? bench_parse_deconv_desc(tok, &p.d, p.name, sizeof p.name, err, sizeof err)
+                       : bench_parse_desc(tok, &p.d, p.name, sizeof p.name, err, sizeof err);
     if (st != BENCH_DESC_OK)
         return bad_problem(o, st, err, where, src);
     if (o->mb > 0)
         p.d.n = o->mb;
     p.dirs = o->dirs;
     p.algos = o->algos;
+    /* the options' combination is the command's mistake, wherever it stands */
+    if (bench_features_apply(&o->feat, &p, err, sizeof err))
+        return usage_error(where, "%s", err);
     p.file = src->file ? src->index : -1;
     if (o->nprobs == o->cap) {
         size_t cap = o->cap ? 2 * o->cap : 32;
@@ -299,8 +326,7 @@ static int load_batch(bench_opts *o, const char *name, const char *where, const 
 static int benchdnn_knob(const char *tok)
 {
     static const char *const knobs[] = {
-        "--conv", "--deconv", "--cfg=", "--dt=", "--stag=", "--wtag=", "--dtag=", "--alg=",
-        "--attr", "--match=", "--skip-impl=", "--impl=", "--allow-enum-tags-only=", "--ctx-init=",
+        "--alg=", "--attr", "--match=", "--skip-impl=", "--impl=", "--allow-enum-tags-only=", "--ctx-init=",
         "--ctx-exe=", "--engine=", "--bia-dt=", "--bia_dt=", "--strides=", "--canonical=",
         "--fix-times-per-prb=", "--max-ms-per-prb=", "--perf-template=", "--mem-check=",
         "-v", "--verbose=", "--start=", "--cold-cache=", "--global-",
@@ -320,12 +346,21 @@ static const char *opt_value(const char *tok, const char *name)
 static int set_per_problem(bench_opts *o, const char *tok, const char *where, int *handled)
 {
     const char *v;
+    char err[320];
+    int f;
     *handled = 1;
+    if ((f = bench_features_option(&o->feat, tok, err, sizeof err)) < 0)
+        return usage_error(where, "%s", err);
+    if (f > 0) {
+        o->pending = 1;
+        return 0;
+    }
     if ((v = opt_value(tok, "--dir"))) {
         unsigned b = parse_list(v, dir_bits);
         if (!b)
             return usage_error(where, "--dir=%s: want fwd, bwd_d, bwd_w, bwd_b or all", v);
-        o->dirs = b;
+        o->dirs = b & BENCH_DIRS_ALL;
+        o->feat.fwd_bias = (b & BENCH_FWD_B_BIT) != 0;
         o->dirs_set = 1;
     } else if ((v = opt_value(tok, "--algo"))) {
         unsigned b = parse_list(v, algo_bits);
@@ -342,6 +377,7 @@ static int set_per_problem(bench_opts *o, const char *tok, const char *where, in
         o->dirs = 1u << BENCH_FWD;
         o->algos = BENCH_ALGO_BIT(CLCONV_ALGO_AUTO);
         o->mb = 0;
+        bench_features_reset(&o->feat);
     } else {
         *handled = 0;
         return 0;
@@ -459,6 +495,7 @@ static void init(bench_opts *o, const char *argv0)
     o->seed = 1;
     o->run_per_file = -1;
     o->argv0 = argv0 ? argv0 : "clconv-bench";
+    bench_features_reset(&o->feat);
 }
 
 int bench_opts_add(bench_opts *o, const char *desc, const char *where)
@@ -488,7 +525,9 @@ static int apply_arg(bench_opts *o, char **argv, int argc, int i, int *used)
                                          "--device", "--reps", "--warmup", "--peer",
                                          "--python", "--torch-script", "--svg",
                                          "--ref-max-gflop", "--peak-gflops", "--seed",
-                                         "--offset", "--run-per-file", "--run-max-gflop"};
+                                         "--offset", "--run-per-file", "--run-max-gflop",
+                                         "--dt", "--cfg", "--stag", "--dtag", "--wtag",
+                                         "--attr-post-ops"};
     char where[32];
     token_src src = {NULL, 0, -1};
     snprintf(where, sizeof where, "argument %d", i);
@@ -522,8 +561,9 @@ int bench_opts_parse(bench_opts *o, int argc, char **argv)
             return rc;
     }
     if (o->pending && o->nprobs > 0)
-        fprintf(stderr, "clconv-bench: warning: --dir/--algo/--mb/--reset after the last problem "
-                        "have no effect (they apply to the problems that follow them)\n");
+        fprintf(stderr, "clconv-bench: warning: per-problem options (--dir, --algo, --mb, --dt, "
+                        "--stag, --wtag, --attr-post-ops, --deconv, --reset) after the last "
+                        "problem have no effect (they apply to the problems that follow them)\n");
     /* --demo makes its own problems (demo.c); --mode picks its parts */
     if (o->demo && (o->nprobs || o->nfiles || o->unsupported))
         return usage_error("--demo", "%s", "the demo runs its own problems: give problems and "

@@ -3,7 +3,9 @@
  * Like benchdnn, the command line (and every --batch file, read in place)
  * is one stream of tokens: per-problem settings (--dir, --algo, --mb) apply
  * to the descriptors that follow them, --reset restores their defaults;
- * every other option is global (the last one given wins). */
+ * so do --dt, --stag, --dtag, --wtag, --attr-post-ops and --deconv
+ * (problem_opts.h); every other option is global (the last one given
+ * wins). */
 #ifndef BENCH_OPTIONS_H
 #define BENCH_OPTIONS_H
 
@@ -11,9 +13,13 @@
 #include <stdint.h>
 
 #include "clconv.h"
+#include "post_ops.h"
+#include "problem_opts.h"
 
 enum { BENCH_FWD = 0, BENCH_BWD_D, BENCH_BWD_W, BENCH_BWD_B, BENCH_NPASS };
 #define BENCH_DIRS_ALL ((1u << BENCH_NPASS) - 1)
+/* In a --dir list, and for bench_dirs_str: the forward with bias (FWD_B) */
+#define BENCH_FWD_B_BIT (1u << BENCH_NPASS)
 #define BENCH_ALGO_BIT(a) (1u << (a))
 /* --algo=all: every named algorithm (not auto) */
 #define BENCH_ALGOS_ALL (((1u << CLCONV_ALGO_COUNT_) - 1) & ~BENCH_ALGO_BIT(CLCONV_ALGO_AUTO))
@@ -30,17 +36,22 @@ enum { BENCH_EXIT_OK = 0, BENCH_EXIT_FAILED = 1, BENCH_EXIT_USAGE = 2, BENCH_EXI
 #define BENCH_NAME_CAP 96
 
 typedef struct bench_problem {
-    clconv_desc d;              /* --mb applied */
+    clconv_desc d;              /* --mb applied; --dt, --stag, --wtag in its dtype and
+                                 * layouts; with deconv, the transposed convolution's */
     char name[BENCH_NAME_CAP];
     unsigned dirs;              /* bits 1 << BENCH_FWD ... */
     unsigned algos;             /* bits BENCH_ALGO_BIT(clconv_algo) */
     int file;                   /* which --batch file (0, 1, ... as read); -1: none */
+    int deconv;                 /* --deconv: run through clconv_transposed_* */
+    int bias;                   /* --dir=FWD_B: the forward adds bias[k] */
+    bench_post_ops ops;         /* --attr-post-ops: the forward's epilogue */
 } bench_problem;
 
 typedef struct bench_opts {
     /* per-problem settings (positional) */
     unsigned dirs, algos;
     int64_t mb;                 /* 0: the descriptor's */
+    bench_features feat;        /* --dt, --stag, --wtag, --attr-post-ops, --deconv, FWD_B */
     int dirs_set, algos_set, mode_set, pending;
     /* global settings */
     int check, perf;            /* --mode=C / P / CP */
@@ -88,7 +99,8 @@ int bench_opts_add(bench_opts *o, const char *desc, const char *where);
 
 const char *bench_pass_name(int pass);  /* "fwd", "bwd_d", "bwd_w", "bwd_b" */
 const char *bench_peer_name(int peer);  /* "clblast", "torch" */
-/* "fwd,bwd_d" / "gemm,direct" into buf. */
+/* "fwd,bwd_d" / "gemm,direct" into buf (BENCH_FWD_B_BIT: "fwd_b" for
+ * "fwd"). */
 void bench_dirs_str(unsigned dirs, char *buf, size_t cap);
 void bench_algos_str(unsigned algos, char *buf, size_t cap);
 

@@ -7,76 +7,109 @@
 
 #include "check.h"
 #include "options.h"
+#include "problem.h"
 
-void bench_pass_tensors(int pass, int *a, int *b, int *out)
+void bench_pass_tensors(const bench_problem *p, int pass, int in[3], int *out)
 {
     static const int ta[BENCH_NPASS] = {BT_X, BT_DY, BT_X, BT_DY};
     static const int tb[BENCH_NPASS] = {BT_W, BT_W, BT_DY, BT_N};
     static const int to[BENCH_NPASS] = {BT_Y, BT_DX, BT_DW, BT_DB};
-    *a = ta[pass];
-    *b = tb[pass];
+    in[0] = ta[pass];
+    in[1] = tb[pass];
+    in[2] = pass == BENCH_FWD && p->bias ? BT_BIAS : BT_N;
     *out = to[pass];
 }
 
-size_t bench_buf_floats(const bench_bufs *b, int t)
+/* The forward reads y's old values when the post-ops sum into it. */
+static int reads_output(const bench_problem *p, int pass)
+{
+    return pass == BENCH_FWD && p->ops.has_sum;
+}
+
+size_t bench_buf_elems(const bench_bufs *b, int t)
 {
     return b->off + b->t[t].elems + BENCH_GUARD;
 }
 
-static unsigned needed(unsigned dirs)
+size_t bench_buf_bytes(const bench_bufs *b, int t)
+{
+    return bench_buf_elems(b, t) * b->es;
+}
+
+void bench_pattern(clconv_dtype t, float v, unsigned char out[4])
+{
+    memset(out, 0, 4);
+    bench_store(out, 0, t, v);
+}
+
+/* Tensors the problem's passes read or write, and which of them start
+ * with random values. */
+static unsigned needed(const bench_problem *p, unsigned *inputs)
 {
     unsigned m = 0;
-    for (int p = 0; p < BENCH_NPASS; p++) {
-        if (!(dirs & (1u << p)))
+    *inputs = 0;
+    for (int pass = 0; pass < BENCH_NPASS; pass++) {
+        if (!(p->dirs & (1u << pass)))
             continue;
-        int a, b, o;
-        bench_pass_tensors(p, &a, &b, &o);
-        m |= 1u << a | 1u << o | (b < BT_N ? 1u << b : 0);
+        int in[3], o;
+        bench_pass_tensors(p, pass, in, &o);
+        m |= 1u << o;
+        for (int i = 0; i < 3; i++)
+            if (in[i] < BT_N)
+                *inputs |= 1u << in[i];
+        if (reads_output(p, pass))
+            *inputs |= 1u << o;
     }
-    return m;
+    return m | *inputs;
 }
 
 static int make_input(cl_command_queue q, bench_bufs *b, int t, uint64_t seed, cl_int *err)
 {
-    size_t total = bench_buf_floats(b, t);
-    float *img = malloc(total * sizeof *img);
-    if (!img) {
+    bench_tensor *bt = &b->t[t];
+    size_t total = bench_buf_elems(b, t);
+    unsigned char s[4];
+    bench_pattern(b->dt, BENCH_SENTINEL, s);
+    bt->img = malloc(total * b->es);
+    bt->val = malloc((bt->elems ? bt->elems : 1) * sizeof *bt->val);
+    if (!bt->img || !bt->val) {
         *err = CL_OUT_OF_HOST_MEMORY;
         return -1;
     }
     for (size_t i = 0; i < total; i++)
-        img[i] = BENCH_SENTINEL;
-    bench_fill(seed * 16 + (uint64_t)t, img + b->off, b->t[t].elems);
-    b->t[t].img = img;
-    *err = clEnqueueWriteBuffer(q, b->t[t].mem, CL_TRUE, 0, total * sizeof *img, img, 0, NULL,
-                                NULL);
+        memcpy(bt->img + i * b->es, s, b->es);
+    bench_fill(seed * 16 + (uint64_t)t, bt->val, bt->elems);
+    bench_pack(bt->val, &bt->lay, b->dt, bt->img + b->off * b->es);
+    *err = clEnqueueWriteBuffer(q, bt->mem, CL_TRUE, 0, total * b->es, bt->img, 0, NULL, NULL);
     return *err == CL_SUCCESS ? 0 : -1;
 }
 
 static int make_output(cl_command_queue q, bench_bufs *b, int t, cl_int *err)
 {
-    float s = BENCH_SENTINEL;
-    *err = clEnqueueFillBuffer(q, b->t[t].mem, &s, sizeof s, 0, bench_buf_floats(b, t) * sizeof s,
-                               0, NULL, NULL);
+    unsigned char s[4];
+    bench_pattern(b->dt, BENCH_SENTINEL, s);
+    *err = clEnqueueFillBuffer(q, b->t[t].mem, s, b->es, 0, bench_buf_bytes(b, t), 0, NULL, NULL);
     return *err == CL_SUCCESS ? 0 : -1;
 }
 
-static const char *const names[BT_N] = {"x", "w", "dy", "y", "dx", "dw", "db"};
+static const char *const names[BT_N] = {"x", "w", "dy", "y", "dx", "dw", "db", "bias"};
 
-static clconv_status sizes(const clconv_desc *d, bench_bufs *b, char *err, size_t cap)
+static clconv_status sizes(const bench_problem *p, bench_bufs *b, char *err, size_t cap)
 {
-    size_t nx, nw, ny;
-    clconv_status st = clconv_tensor_elems(d, &nx, &nw, &ny);
+    bench_shape s;
+    clconv_status st = bench_problem_shape(p, &s);
     if (st != CLCONV_OK) {
         snprintf(err, cap, "%s: %s", clconv_status_name(st), clconv_status_string(st));
         return st;
     }
-    size_t n[BT_N] = {nx, nw, ny, ny, nx, nw, (size_t)d->k};
+    const bench_layout *lay[BT_N] = {&s.x, &s.w, &s.y, &s.y, &s.x, &s.w, &s.b, &s.b};
+    b->dt = (clconv_dtype)p->d.dtype;
+    b->es = clconv_dtype_size(b->dt);
     for (int t = 0; t < BT_N; t++) {
-        b->t[t].elems = n[t];
-        if (n[t] > (SIZE_MAX / sizeof(float) - BENCH_GUARD - b->off)) {
+        b->t[t].lay = *lay[t];
+        b->t[t].elems = bench_layout_elems(lay[t]);
+        if (b->t[t].elems > (SIZE_MAX / sizeof(float) - BENCH_GUARD - b->off)) {
             snprintf(err, cap, "%s: the %s tensor of %zu elements is too large for this host",
-                     clconv_status_name(CLCONV_TOO_LARGE), names[t], n[t]);
+                     clconv_status_name(CLCONV_TOO_LARGE), names[t], b->t[t].elems);
             return CLCONV_TOO_LARGE;
         }
     }
@@ -103,22 +136,22 @@ static clconv_status over_limit(const char *what, double bytes, const char *boun
     return CLCONV_DEVICE_LIMIT;
 }
 
-clconv_status bench_bufs_fit(const clconv_desc *d, unsigned dirs, size_t off,
-                             const bench_limits *lim, size_t extra, char *err, size_t cap)
+clconv_status bench_bufs_fit(const bench_problem *p, size_t off, const bench_limits *lim,
+                             size_t extra, char *err, size_t cap)
 {
     bench_bufs b;
     memset(&b, 0, sizeof b);
     b.off = off;
-    clconv_status st = sizes(d, &b, err, cap);
+    clconv_status st = sizes(p, &b, err, cap);
     if (st != CLCONV_OK)
         return st;
-    unsigned m = needed(dirs);
+    unsigned inputs, m = needed(p, &inputs);
     double total = (double)extra; /* a sum of sizes that each fit size_t may not */
     char what[40];
     for (int t = 0; t < BT_N; t++) {
         if (!(m & (1u << t)))
             continue;
-        double bytes = (double)bench_buf_floats(&b, t) * sizeof(float);
+        double bytes = (double)bench_buf_elems(&b, t) * (double)b.es;
         snprintf(what, sizeof what, "the %s buffer", names[t]);
         if (lim->max_alloc && bytes > (double)lim->max_alloc)
             return over_limit(what, bytes, "largest allocation", lim->max_alloc, err, cap);
@@ -132,24 +165,24 @@ clconv_status bench_bufs_fit(const clconv_desc *d, unsigned dirs, size_t off,
     return CLCONV_OK;
 }
 
-clconv_status bench_bufs_create(clconv_ctx *ctx, const clconv_desc *d, unsigned dirs, size_t off,
+clconv_status bench_bufs_create(clconv_ctx *ctx, const bench_problem *p, size_t off,
                                 const bench_limits *lim, uint64_t seed, bench_bufs *b, char *err,
                                 size_t cap)
 {
     memset(b, 0, sizeof *b);
     b->off = off;
-    clconv_status st = bench_bufs_fit(d, dirs, off, lim, 0, err, cap);
-    if (st != CLCONV_OK || (st = sizes(d, b, err, cap)) != CLCONV_OK)
+    clconv_status st = bench_bufs_fit(p, off, lim, 0, err, cap);
+    if (st != CLCONV_OK || (st = sizes(p, b, err, cap)) != CLCONV_OK)
         return st;
-    unsigned m = needed(dirs);
+    unsigned inputs, m = needed(p, &inputs);
     cl_command_queue q = clconv_cl_queue(ctx);
     for (int t = 0; t < BT_N; t++) {
         if (!(m & (1u << t)))
             continue;
         cl_int e;
-        size_t bytes = bench_buf_floats(b, t) * sizeof(float);
+        size_t bytes = bench_buf_bytes(b, t);
         b->t[t].mem = clCreateBuffer(clconv_cl_context(ctx), CL_MEM_READ_WRITE, bytes, NULL, &e);
-        if (b->t[t].mem && t <= BT_DY)
+        if (b->t[t].mem && (inputs & (1u << t)))
             make_input(q, b, t, seed, &e);
         else if (b->t[t].mem)
             make_output(q, b, t, &e);
@@ -169,19 +202,66 @@ void bench_bufs_free(bench_bufs *b)
         if (b->t[t].mem)
             clReleaseMemObject(b->t[t].mem);
         free(b->t[t].img);
+        free(b->t[t].val);
         b->t[t].mem = NULL;
         b->t[t].img = NULL;
+        b->t[t].val = NULL;
     }
 }
 
-clconv_status bench_pass_run(clconv_ctx *ctx, const clconv_desc *d, int pass, clconv_algo algo,
-                             const bench_bufs *b, cl_event *ev)
+/* The forward of a convolution: plain, or fused with FWD_B's bias and
+ * the post-ops. */
+static clconv_status conv_forward(clconv_ctx *ctx, const bench_problem *p, clconv_algo algo,
+                                  const bench_bufs *b, cl_event *ev)
 {
     const bench_tensor *t = b->t;
     size_t o = b->off;
+    if (!p->bias && !bench_post_ops_any(&p->ops))
+        return clconv_forward(ctx, &p->d, algo, t[BT_X].mem, o, t[BT_W].mem, o, t[BT_Y].mem, o,
+                              ev);
+    clconv_epilogue e;
+    bench_post_ops_epilogue(&p->ops, &e);
+    if (p->bias) {
+        e.bias = t[BT_BIAS].mem;
+        e.bias_off = o;
+    }
+    return clconv_forward_fused(ctx, &p->d, algo, t[BT_X].mem, o, t[BT_W].mem, o, t[BT_Y].mem,
+                                o, &e, ev);
+}
+
+static clconv_status deconv_pass(clconv_ctx *ctx, const bench_problem *p, int pass,
+                                 clconv_algo algo, const bench_bufs *b, cl_event *ev)
+{
+    const bench_tensor *t = b->t;
+    const clconv_desc *d = &p->d;
+    size_t o = b->off;
     switch (pass) {
     case BENCH_FWD:
-        return clconv_forward(ctx, d, algo, t[BT_X].mem, o, t[BT_W].mem, o, t[BT_Y].mem, o, ev);
+        return clconv_transposed_forward(ctx, d, algo, t[BT_X].mem, o, t[BT_W].mem, o,
+                                         p->bias ? t[BT_BIAS].mem : NULL, p->bias ? o : 0,
+                                         t[BT_Y].mem, o, ev);
+    case BENCH_BWD_D:
+        return clconv_transposed_backward_data(ctx, d, algo, t[BT_DY].mem, o, t[BT_W].mem, o,
+                                               t[BT_DX].mem, o, 0, ev);
+    case BENCH_BWD_W:
+        return clconv_transposed_backward_filter(ctx, d, algo, t[BT_X].mem, o, t[BT_DY].mem, o,
+                                                 t[BT_DW].mem, o, 0, ev);
+    default:
+        return clconv_transposed_backward_bias(ctx, d, t[BT_DY].mem, o, t[BT_DB].mem, o, 0, ev);
+    }
+}
+
+clconv_status bench_pass_run(clconv_ctx *ctx, const bench_problem *p, int pass, clconv_algo algo,
+                             const bench_bufs *b, cl_event *ev)
+{
+    const bench_tensor *t = b->t;
+    const clconv_desc *d = &p->d;
+    size_t o = b->off;
+    if (p->deconv)
+        return deconv_pass(ctx, p, pass, algo, b, ev);
+    switch (pass) {
+    case BENCH_FWD:
+        return conv_forward(ctx, p, algo, b, ev);
     case BENCH_BWD_D:
         return clconv_backward_data(ctx, d, algo, t[BT_DY].mem, o, t[BT_W].mem, o, t[BT_DX].mem,
                                     o, 0, ev);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "problem.h"
 #include "repro.h"
 #include "report_fmt.h"
 #include "svg.h"
@@ -41,8 +42,9 @@ static void print_env(FILE *f, const bench_opts *o, const bench_env *env)
         print_peers(f, env);
     }
     if (o->check)
-        fprintf(f, "clconv-bench: checks: float64 CPU reference, ||out-ref||/||ref|| <= %g, "
-                   "skipped above %g GFLOP\n", BENCH_TOL, o->ref_max_gflop);
+        fprintf(f, "clconv-bench: checks: float64 CPU reference, ||out-ref||/||ref|| <= %g "
+                   "(fp32; f16 adds 2^-11, bf16 2^-8: their storage roundoff), skipped above "
+                   "%g GFLOP\n", BENCH_TOL, o->ref_max_gflop);
 }
 
 static void table_header(bench_report *r)
@@ -96,7 +98,8 @@ static void table_row(bench_report *r, const bench_row *row, int id)
 {
     FILE *f = r->out;
     fprintf(f, "%5d  %-*.*s  %-5s  %-8s %4lld %9.4g", id, r->name_w, r->name_w,
-            row->p->name[0] ? row->p->name : "-", bench_pass_name(row->pass), bench_row_algo(row),
+            row->p->name[0] ? row->p->name : "-", bench_problem_pass(row->p, row->pass),
+            bench_row_algo(row),
             (long long)row->p->d.n, row->gflop);
     put_ms(f, row->timed, row->t.median_ms);
     put_ms(f, row->timed, row->t.min_ms);
@@ -132,17 +135,19 @@ static void test_line(bench_report *r, const bench_row *row, int id, const char 
     char *repro = bench_row_repro(r, row, row->status == BENCH_ROW_RAN ? "P" : "C");
     if (row->checked && row->note[0])
         snprintf(detail, sizeof detail, "%s %s, rel_err %.3g, max_abs %.3g: %s",
-                 bench_pass_name(row->pass), bench_row_algo(row), row->cmp.rel_err,
+                 bench_problem_pass(row->p, row->pass), bench_row_algo(row), row->cmp.rel_err,
                  row->cmp.max_abs, row->note);
     else if (row->checked)
         snprintf(detail, sizeof detail, "%s %s, rel_err %.3g, max_abs %.3g",
-                 bench_pass_name(row->pass), bench_row_algo(row), row->cmp.rel_err,
+                 bench_problem_pass(row->p, row->pass), bench_row_algo(row), row->cmp.rel_err,
                  row->cmp.max_abs);
     else
-        snprintf(detail, sizeof detail, "%s %s: %s", bench_pass_name(row->pass),
+        snprintf(detail, sizeof detail, "%s %s: %s", bench_problem_pass(row->p, row->pass),
                  bench_row_algo(row), row->note);
-    /* in the table an unimplemented pass needs no repro: the problem's follows */
-    int brief = row->status == BENCH_ROW_UNIMPLEMENTED && *indent;
+    /* in the table a pass the algorithm lacks or refuses needs no repro: the
+     * problem's follows */
+    int brief = (row->status == BENCH_ROW_UNIMPLEMENTED ||
+                 row->status == BENCH_ROW_NOT_SUPPORTED) && *indent;
     fprintf(r->msg, "%s%d:%s (%s)%s%s\n", indent, id, bench_status_word(row->status), detail,
             brief ? "" : " __REPRO: ", brief ? "" : bench_repro_text(repro));
     free(repro);
@@ -184,6 +189,7 @@ static void count(bench_report *r, const bench_row *row)
     case BENCH_ROW_FAILED: r->failed++; break;
     case BENCH_ROW_SKIPPED: r->skipped++; break;
     case BENCH_ROW_INITIALIZED: r->initialized++; break;
+    case BENCH_ROW_NOT_SUPPORTED: r->not_supported++; break;
     default: r->unimpl++; break;
     }
     int a = row->algo < 0 ? 0 : row->algo, pass = row->pass;
@@ -293,6 +299,8 @@ void bench_report_end(bench_report *r)
             r->passed, r->failed, r->skipped, r->unimpl);
     if (r->initialized)
         fprintf(r->msg, " initialized:%d", r->initialized);
+    if (r->not_supported)
+        fprintf(r->msg, " not_supported:%d", r->not_supported);
     if (r->o->unsupported)
         fprintf(r->msg, " unsupported:%zu", r->o->unsupported);
     if (r->o->invalid)

@@ -18,7 +18,10 @@ typedef enum bench_status {
     BENCH_ROW_SKIPPED,      /* not checked (reference too large) or could not run
                              * (the device cannot hold it: DEVICE_LIMIT, TOO_LARGE) */
     BENCH_ROW_UNIMPLEMENTED,/* the algorithm does not implement the pass */
-    BENCH_ROW_INITIALIZED   /* the library's checks passed; not run (--mode=I) */
+    BENCH_ROW_INITIALIZED,  /* the library's checks passed; not run (--mode=I) */
+    BENCH_ROW_NOT_SUPPORTED /* the library refused it with CLCONV_NOT_SUPPORTED (a data
+                             * type, layout, epilogue or asymmetric padding the
+                             * algorithm does not claim yet) */
 } bench_status;
 
 /* One pass of one problem with one algorithm. */
@@ -77,7 +80,7 @@ typedef struct bench_report {
     FILE *out, *msg;        /* results; human messages (stderr with --csv/--json) */
     int name_w;
     double peak_gflops;
-    int tests, passed, failed, skipped, unimpl, initialized;
+    int tests, passed, failed, skipped, unimpl, initialized, not_supported;
     int above_peak;         /* rows above 100% of the peak */
     bench_means m;
     bench_kept *kept;       /* the timed rows */

@@ -5,14 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "desc_parse.h"
+#include "problem.h"
 #include "repro.h"
 
 const char *bench_status_word(bench_status s)
 {
-    static const char *const w[] = {"RAN",           "PASSED",     "FAILED", "SKIPPED",
-                                    "UNIMPLEMENTED", "INITIALIZED"};
-    return s <= BENCH_ROW_INITIALIZED ? w[s] : "?";
+    static const char *const w[] = {"RAN",           "PASSED",      "FAILED",       "SKIPPED",
+                                    "UNIMPLEMENTED", "INITIALIZED", "NOT_SUPPORTED"};
+    return s <= BENCH_ROW_NOT_SUPPORTED ? w[s] : "?";
 }
 
 const char *bench_row_algo(const bench_row *row)
@@ -79,7 +79,7 @@ static void csv_num(FILE *f, int valid, const char *fmt, double v)
 
 void bench_csv_header(FILE *f)
 {
-    fprintf(f, "id,name,desc,pass,algo,mb,gflop,median_ms,min_ms,gflops,peak_pct,status,"
+    fprintf(f, "id,name,desc,options,pass,algo,mb,gflop,median_ms,min_ms,gflops,peak_pct,status,"
                "rel_err,max_abs");
     for (int p = 0; p < BENCH_NPEERS; p++)
         fprintf(f, ",%s_median_ms,%s_ratio", bench_peer_name(p), bench_peer_name(p));
@@ -88,12 +88,15 @@ void bench_csv_header(FILE *f)
 
 void bench_csv_row(FILE *f, const bench_report *r, const bench_row *row, int id)
 {
-    char desc[600];
-    bench_format_desc(&row->p->d, NULL, desc, sizeof desc);
+    char desc[600], opts[200];
+    bench_problem_desc(row->p, 0, desc, sizeof desc);
+    bench_problem_options(row->p, opts, sizeof opts);
     char *repro = bench_row_repro(r, row, bench_mode_str(r->o));
     fprintf(f, "%d,", id);
     csv_str(f, row->p->name);
-    fprintf(f, ",%s,%s,%s,%lld,%.6g", desc, bench_pass_name(row->pass), bench_row_algo(row),
+    fprintf(f, ",%s,", desc);
+    csv_str(f, opts);
+    fprintf(f, ",%s,%s,%lld,%.6g", bench_problem_pass(row->p, row->pass), bench_row_algo(row),
             (long long)row->p->d.n, row->gflop);
     csv_num(f, row->timed, "%.4f", row->t.median_ms);
     csv_num(f, row->timed, "%.4f", row->t.min_ms);
@@ -164,18 +167,22 @@ void bench_json_begin(FILE *f, const bench_opts *o, const bench_env *env)
     }
     fprintf(f, "}, \"mode\": \"%s\", \"reps\": %d, \"warmup\": %d, \"tolerance\": %g,\n"
                " \"results\": [", bench_mode_str(o), o->reps, o->warmup, BENCH_TOL);
+    /* the tolerance of fp32; fp16 and bf16 rows add their roundoff (check.h) */
     fflush(f);
 }
 
 void bench_json_row(FILE *f, const bench_report *r, const bench_row *row, int id)
 {
-    char desc[600];
-    bench_format_desc(&row->p->d, NULL, desc, sizeof desc);
+    char desc[600], opts[200];
+    bench_problem_desc(row->p, 0, desc, sizeof desc);
+    bench_problem_options(row->p, opts, sizeof opts);
     char *repro = bench_row_repro(r, row, bench_mode_str(r->o));
     fprintf(f, "%s\n  {\"id\": %d, \"name\": ", id ? "," : "", id);
     json_str(f, row->p->name);
-    fprintf(f, ", \"desc\": \"%s\", \"pass\": \"%s\", \"algo\": \"%s\", \"mb\": %lld", desc,
-            bench_pass_name(row->pass), bench_row_algo(row), (long long)row->p->d.n);
+    fprintf(f, ", \"desc\": \"%s\", \"options\": ", desc);
+    json_str(f, opts);
+    fprintf(f, ", \"pass\": \"%s\", \"algo\": \"%s\", \"mb\": %lld",
+            bench_problem_pass(row->p, row->pass), bench_row_algo(row), (long long)row->p->d.n);
     json_num(f, "gflop", 1, row->gflop);
     json_num(f, "median_ms", row->timed, row->t.median_ms);
     json_num(f, "min_ms", row->timed, row->t.min_ms);
@@ -206,9 +213,9 @@ void bench_json_end(FILE *f, const bench_report *r)
 {
     fprintf(f, "\n ],\n \"summary\": {\"tests\": %d, \"passed\": %d, \"failed\": %d, "
                "\"skipped\": %d, \"unimplemented\": %d, \"initialized\": %d, "
-               "\"unsupported\": %zu, \"invalid\": %zu}",
+               "\"not_supported\": %d, \"unsupported\": %zu, \"invalid\": %zu}",
             r->tests, r->passed, r->failed, r->skipped, r->unimpl, r->initialized,
-            r->o->unsupported, r->o->invalid);
+            r->not_supported, r->o->unsupported, r->o->invalid);
     const bench_means *m = &r->m;
     fprintf(f, ",\n \"geomean_gflops\": {");
     int first = 1;

@@ -5,8 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "desc_parse.h"
 #include "options.h"
+#include "problem.h"
+#include "problem_opts.h"
 
 const char *bench_mode_str(const bench_opts *o)
 {
@@ -129,32 +130,62 @@ static void add_settings(bench_line *l, const bench_opts *o, unsigned dirs, int 
         word_num(l, "--offset=", (unsigned long long)o->offset);
 }
 
+/* The options that make p what it is, each only when not the default. */
+static void add_problem_options(bench_line *l, const bench_problem *p)
+{
+    const clconv_desc *d = &p->d;
+    if (p->deconv)
+        bench_line_word(l, "--deconv", NULL);
+    if (d->dtype != CLCONV_F32)
+        bench_line_word(l, "--dt=", bench_dt_name((clconv_dtype)d->dtype));
+    if (d->layout != CLCONV_NCHW)
+        bench_line_word(l, "--stag=", bench_layout_tag((int)d->layout));
+    if (d->filter_layout != CLCONV_KCRS)
+        bench_line_word(l, "--wtag=", bench_filter_tag((int)d->filter_layout));
+    if (bench_post_ops_any(&p->ops)) {
+        char ops[128];
+        bench_post_ops_format(&p->ops, ops, sizeof ops);
+        bench_line_word(l, "--attr-post-ops=", ops);
+    }
+}
+
+void bench_problem_options(const bench_problem *p, char *buf, size_t cap)
+{
+    bench_line l = {0};
+    add_problem_options(&l, p);
+    snprintf(buf, cap, "%s", l.s && !l.oom ? l.s : "");
+    bench_line_free(&l);
+}
+
 static void add_desc(bench_line *l, const bench_problem *p)
 {
-    int n = bench_format_desc(&p->d, p->name, NULL, 0);
+    int n = bench_problem_desc(p, 1, NULL, 0);
     char *desc = n > 0 ? malloc((size_t)n + 1) : NULL;
     if (!desc) {
         l->oom = 1;
         return;
     }
-    bench_format_desc(&p->d, p->name, desc, (size_t)n + 1);
+    bench_problem_desc(p, 1, desc, (size_t)n + 1);
     bench_line_word(l, NULL, desc);
     free(desc);
 }
 
-/* "ARGV0 --mode=M --dir=D [--algo=A] [settings]" */
-static void add_head(bench_line *l, const bench_opts *o, const char *mode, unsigned dirs,
-                     unsigned algos)
+/* "ARGV0 --mode=M --dir=D [--algo=A] [p's options] [settings]" (p NULL:
+ * a batch file's, which holds its own options) */
+static void add_head(bench_line *l, const bench_opts *o, const bench_problem *p,
+                     const char *mode, unsigned dirs, unsigned algos)
 {
     char list[128];
     bench_line_word(l, o->argv0, NULL);
     bench_line_word(l, "--mode=", mode);
-    bench_dirs_str(dirs, list, sizeof list);
+    bench_dirs_str(dirs | (p && p->bias ? BENCH_FWD_B_BIT : 0), list, sizeof list);
     bench_line_word(l, "--dir=", list);
     if (dirs != (1u << BENCH_BWD_B)) {
         bench_algos_str(algos, list, sizeof list);
         bench_line_word(l, "--algo=", list);
     }
+    if (p)
+        add_problem_options(l, p);
     add_settings(l, o, dirs, strchr(mode, 'P') != NULL, strchr(mode, 'C') != NULL);
 }
 
@@ -169,7 +200,7 @@ char *bench_repro(const bench_opts *o, const bench_problem *p, const char *mode,
                   unsigned algos)
 {
     bench_line l = {0};
-    add_head(&l, o, mode, dirs, algos);
+    add_head(&l, o, p, mode, dirs, algos);
     add_desc(&l, p);
     return done(&l);
 }
@@ -178,7 +209,7 @@ char *bench_repro_batch(const bench_opts *o, const char *file, const char *mode,
                         unsigned algos)
 {
     bench_line l = {0};
-    add_head(&l, o, mode, dirs, algos);
+    add_head(&l, o, NULL, mode, dirs, algos);
     if (o->mb)
         word_num(&l, "--mb=", (unsigned long long)o->mb);
     bench_line_word(&l, "--batch=", file);

@@ -23,15 +23,22 @@ typedef struct bench_line {
 void bench_line_word(bench_line *l, const char *prefix, const char *value);
 void bench_line_free(bench_line *l);
 
-/* "ARGV0 --mode=M --dir=D --algo=A [--device=..] [...] DESCRIPTOR" for the
- * given mode ("C", "P", "CP", "I"), passes and algorithms, every word
- * quoted by bench_line_word.  malloc'ed; NULL if out of memory. */
+/* "ARGV0 --mode=M --dir=D --algo=A [--deconv] [--dt=..] [--stag=..]
+ * [--wtag=..] [--attr-post-ops=..] [--device=..] [...] DESCRIPTOR" for
+ * the given mode ("C", "P", "CP", "I"), passes and algorithms (the forward
+ * written fwd_b when p adds a bias), p's options where they are not the
+ * defaults, every word quoted by bench_line_word.  malloc'ed; NULL if out
+ * of memory. */
 char *bench_repro(const bench_opts *o, const bench_problem *p, const char *mode, unsigned dirs,
                   unsigned algos);
 
 /* The same for a whole batch file run with o's --mb. */
 char *bench_repro_batch(const bench_opts *o, const char *file, const char *mode, unsigned dirs,
                         unsigned algos);
+
+/* p's options as on its repro line ("--dt=f16 --stag=nhwc"; "" when all
+ * are the defaults) into buf, truncated. */
+void bench_problem_options(const bench_problem *p, char *buf, size_t cap);
 
 /* The --mode value of o ("C", "P", "CP" or "I"). */
 const char *bench_mode_str(const bench_opts *o);

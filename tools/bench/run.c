@@ -11,6 +11,7 @@
 #include "passes.h"
 #include "peer_clblast.h"
 #include "peer_torch.h"
+#include "problem.h"
 #include "report.h"
 #include "timing.h"
 #include "verify.h"
@@ -32,7 +33,7 @@ typedef struct bench_state {
 
 typedef struct pass_launch {
     clconv_ctx *ctx;
-    const clconv_desc *d;
+    const bench_problem *p;
     int pass;
     clconv_algo algo;
     const bench_bufs *b;
@@ -42,7 +43,7 @@ typedef struct pass_launch {
 static int launch_pass(void *arg, cl_event *ev)
 {
     pass_launch *l = arg;
-    l->st = bench_pass_run(l->ctx, l->d, l->pass, l->algo, l->b, ev);
+    l->st = bench_pass_run(l->ctx, l->p, l->pass, l->algo, l->b, ev);
     return l->st != CLCONV_OK;
 }
 
@@ -64,7 +65,7 @@ static double first_call(bench_state *s, pass_launch *l)
  * its kernels costs. */
 static void time_row(bench_state *s, const bench_bufs *b, clconv_algo algo, bench_row *row)
 {
-    pass_launch l = {s->ctx, &row->p->d, row->pass, algo, b, CLCONV_OK};
+    pass_launch l = {s->ctx, row->p, row->pass, algo, b, CLCONV_OK};
     cl_int e;
     int warmup = s->o->warmup;
     if (row->first_ms < 0 && (row->first_ms = first_call(s, &l)) >= 0 && warmup > 0)
@@ -78,7 +79,7 @@ static void time_row(bench_state *s, const bench_bufs *b, clconv_algo algo, benc
     /* a status that contradicts a check that passed is a failure */
     if (l.st != CLCONV_OK) {
         row->status = row->status == BENCH_ROW_RAN ? bench_status_row(l.st) : BENCH_ROW_FAILED;
-        bench_status_note(s->ctx, row->pass, l.st, row->note, sizeof row->note);
+        bench_status_note(s->ctx, row->p, row->pass, l.st, row->note, sizeof row->note);
         return;
     }
     row->status = BENCH_ROW_FAILED;
@@ -108,7 +109,7 @@ static int time_peer(bench_state *s, const bench_problem *p, const bench_bufs *b
     peer_launch l = {s->q, &p->d, b, 0};
     cl_int e = CL_SUCCESS;
     char label[400], what[160];
-    bench_format_desc(&p->d, p->name, label, sizeof label);
+    bench_problem_desc(p, 1, label, sizeof label);
     snprintf(what, sizeof what, "%s fwd: CLBlast", p->name[0] ? p->name : "-");
     bench_progress_say(&s->rep->progress, what);
     if (!launch_peer(&l, NULL) && (e = clFinish(s->q)) == CL_SUCCESS && ref) {
@@ -116,7 +117,7 @@ static int time_peer(bench_state *s, const bench_problem *p, const bench_bufs *b
         float *y = malloc(n * sizeof *y);
         bench_cmp c = {0};
         if (y && bench_read(s->q, b->t[BT_Y].mem, b->off, n, y) == CL_SUCCESS) {
-            bench_compare(y, ref, n, &c);
+            bench_compare(y, ref, n, BENCH_TOL, &c);
             if (!c.passed)
                 fprintf(s->rep->msg, "clconv-bench: warning: %s: CLBlast's forward differs from "
                                     "the reference (rel_err %.3g)\n", label, c.rel_err);
@@ -137,18 +138,15 @@ static int time_peer(bench_state *s, const bench_problem *p, const bench_bufs *b
 static double *reference(const bench_state *s, const bench_problem *p, const bench_bufs *b,
                          int pass, char *note, size_t cap)
 {
-    double gflop = bench_reference_flop(&p->d, pass) * 1e-9;
+    double gflop = bench_problem_flop(p, pass) * 1e-9;
     if (gflop > s->o->ref_max_gflop) {
         snprintf(note, cap, "not checked: the reference would take %.3g GFLOP, above "
                             "--ref-max-gflop=%g", gflop, s->o->ref_max_gflop);
         return NULL;
     }
-    const float *img[3];
-    for (int t = BT_X; t <= BT_DY; t++)
-        img[t] = b->t[t].img ? b->t[t].img + b->off : NULL;
     size_t n;
     clconv_status st;
-    double *ref = bench_reference(&p->d, pass, img[BT_X], img[BT_W], img[BT_DY], &n, &st);
+    double *ref = bench_reference(p, pass, b, &n, &st);
     if (!ref)
         snprintf(note, cap, "not checked: the reference failed: %s", clconv_status_name(st));
     return ref;
@@ -167,9 +165,9 @@ static void row_init(bench_state *s, bench_row *row, const bench_problem *p, int
     row->p = p;
     row->pass = pass;
     row->algo = pass == BENCH_BWD_B ? -1 : a;
-    row->gflop = bench_reference_flop(&p->d, pass) * 1e-9;
+    row->gflop = bench_problem_flop(p, pass) * 1e-9;
     row->first_ms = -1.0;
-    bench_progress_row(&s->rep->progress, p->name[0] ? p->name : "-", bench_pass_name(pass),
+    bench_progress_row(&s->rep->progress, p->name[0] ? p->name : "-", bench_problem_pass(p, pass),
                        pass == BENCH_BWD_B ? NULL : clconv_algo_name((clconv_algo)a));
 }
 
@@ -190,7 +188,9 @@ static void run_pass(bench_state *s, size_t i, const bench_bufs *b, int pass)
     double *ref = s->o->check ? reference(s, p, b, pass, ref_note, sizeof ref_note) : NULL;
     bench_timing peer[BENCH_NPEERS];
     int peer_ok[BENCH_NPEERS] = {0};
-    peer_ok[BENCH_PEER_CLBLAST] = pass == BENCH_FWD && s->clblast && bench_peer_supports(&p->d) &&
+    /* the peers compute plain fp32 convolutions only */
+    peer_ok[BENCH_PEER_CLBLAST] = pass == BENCH_FWD && s->clblast && bench_problem_plain(p) &&
+                                  bench_peer_supports(&p->d) &&
                                   time_peer(s, p, b, ref, &peer[BENCH_PEER_CLBLAST]);
     peer_ok[BENCH_PEER_TORCH] = torch_time(s, i, pass, &peer[BENCH_PEER_TORCH]);
     for (int a = 0; a < CLCONV_ALGO_COUNT_; a++) {
@@ -222,7 +222,7 @@ static const char *why_not_run(const bench_opts *o, long *ran, const bench_probl
 {
     if (o->init)
         return "--mode=I";
-    if (o->run_max_gflop > 0 && clconv_flops(&p->d) * 1e-9 > o->run_max_gflop) {
+    if (o->run_max_gflop > 0 && bench_problem_flop(p, BENCH_FWD) * 1e-9 > o->run_max_gflop) {
         snprintf(buf, cap, "above --run-max-gflop=%g", o->run_max_gflop);
         return buf;
     }
@@ -231,6 +231,23 @@ static const char *why_not_run(const bench_opts *o, long *ran, const bench_probl
         return buf;
     }
     return NULL;
+}
+
+/* The library's scratch query of a pass: a deconvolution's passes are the
+ * convolution passes its calls run (header: forward -> backward-data,
+ * backward-data -> forward, backward-filter -> backward-filter). */
+static clconv_status workspace(bench_state *s, const bench_problem *p, int pass, int algo,
+                               size_t *ws)
+{
+    static const clconv_pass conv_pass[3] = {CLCONV_PASS_BACKWARD_DATA, CLCONV_PASS_FORWARD,
+                                             CLCONV_PASS_BACKWARD_FILTER};
+    bench_shape sh;
+    clconv_status st = bench_problem_shape(p, &sh);
+    if (st != CLCONV_OK)
+        return st;
+    return clconv_workspace_size(s->ctx, &sh.conv,
+                                 p->deconv ? conv_pass[pass] : (clconv_pass)pass,
+                                 (clconv_algo)algo, ws);
 }
 
 /* --mode=I for one row: what the library says of the pass and algorithm
@@ -243,13 +260,12 @@ static void init_row(bench_state *s, bench_row *row, const char *why)
     clconv_status st = CLCONV_OK;
     char err[256] = "";
     if (row->pass != BENCH_BWD_B) {
-        st = clconv_workspace_size(s->ctx, &p->d, (clconv_pass)row->pass,
-                                   (clconv_algo)row->algo, &ws);
+        st = workspace(s, p, row->pass, row->algo, &ws);
         snprintf(err, sizeof err, "clconv_workspace_size: %s: %s", clconv_status_name(st),
                  clconv_status_string(st));
     }
     if (st == CLCONV_OK)
-        st = bench_bufs_fit(&p->d, p->dirs, s->o->offset, &s->ses->lim, ws, err, sizeof err);
+        st = bench_bufs_fit(p, s->o->offset, &s->ses->lim, ws, err, sizeof err);
     row->init_only = 1;
     row->status = st == CLCONV_OK ? BENCH_ROW_INITIALIZED : bench_status_row(st);
     if (st != CLCONV_OK)
@@ -291,7 +307,7 @@ static void run_problem(bench_state *s, size_t i)
     const char *why = s->why[i][0] ? s->why[i] : NULL;
     if (why) {
         rows_not_run(s, p, BENCH_ROW_INITIALIZED, why);
-    } else if ((st = bench_bufs_create(s->ctx, &p->d, p->dirs, s->o->offset, &s->ses->lim,
+    } else if ((st = bench_bufs_create(s->ctx, p, s->o->offset, &s->ses->lim,
                                        s->o->seed * 1000003u + i, &b, err, sizeof err))) {
         rows_not_run(s, p, bench_status_row(st), err);
     } else {
@@ -347,7 +363,8 @@ static size_t torch_problems(bench_state *s, char **descs, unsigned *passes)
     for (size_t i = 0; i < o->nprobs; i++) {
         const bench_problem *p = &o->probs[i];
         s->torch_of[i] = SIZE_MAX;
-        if (s->why[i][0] || !(p->dirs & torch_passes))
+        /* the script reads plain convolutions (tools/torch_peer.py) */
+        if (s->why[i][0] || !(p->dirs & torch_passes) || !bench_problem_plain(p))
             continue;
         char d[600];
         bench_format_desc(&p->d, NULL, d, sizeof d);

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "desc_parse.h"
+#include "problem.h"
 
 /* Geometry, in SVG user units (pixels). */
 enum {
@@ -80,7 +80,7 @@ static void layer_name(const bench_problem *p, char *buf, size_t cap)
     if (p->name[0])
         snprintf(buf, cap, "%s", p->name);
     else
-        bench_format_desc(&p->d, NULL, buf, cap);
+        bench_problem_desc(p, 0, buf, cap);
 }
 
 /* ---- the bars, in the table's order ---- */

@@ -9,7 +9,7 @@
 
 #include "options.h"
 
-static const char *const tensor_names[BT_N] = {"x", "w", "dy", "y", "dx", "dw", "db"};
+static const char *const tensor_names[BT_N] = {"x", "w", "dy", "y", "dx", "dw", "db", "bias"};
 
 cl_int bench_read(cl_command_queue q, cl_mem m, size_t first, size_t n, float *dst)
 {
@@ -21,6 +21,7 @@ bench_status bench_status_row(clconv_status st)
 {
     switch (st) {
     case CLCONV_BAD_ALGORITHM: return BENCH_ROW_UNIMPLEMENTED;
+    case CLCONV_NOT_SUPPORTED: return BENCH_ROW_NOT_SUPPORTED;
     case CLCONV_DEVICE_LIMIT:
     case CLCONV_TOO_LARGE:
     case CLCONV_OUT_OF_DEVICE_MEMORY: return BENCH_ROW_SKIPPED;
@@ -28,12 +29,27 @@ bench_status bench_status_row(clconv_status st)
     }
 }
 
-void bench_status_note(clconv_ctx *ctx, int pass, clconv_status st, char *buf, size_t cap)
+/* The call a pass of p makes, for messages. */
+static const char *call_name(const bench_problem *p, int pass)
 {
-    static const char *const fn[BENCH_NPASS] = {"clconv_forward", "clconv_backward_data",
-                                                "clconv_backward_filter", "clconv_backward_bias"};
+    static const char *const conv[BENCH_NPASS] = {"clconv_forward", "clconv_backward_data",
+                                                  "clconv_backward_filter",
+                                                  "clconv_backward_bias"};
+    static const char *const deconv[BENCH_NPASS] = {
+        "clconv_transposed_forward", "clconv_transposed_backward_data",
+        "clconv_transposed_backward_filter", "clconv_transposed_backward_bias"};
+    if (p && p->deconv)
+        return deconv[pass];
+    if (p && pass == BENCH_FWD && (p->bias || bench_post_ops_any(&p->ops)))
+        return "clconv_forward_fused";
+    return conv[pass];
+}
+
+void bench_status_note(clconv_ctx *ctx, const bench_problem *p, int pass, clconv_status st,
+                       char *buf, size_t cap)
+{
     const char *msg = clconv_last_error(ctx);
-    snprintf(buf, cap, "%s: %s: %s", fn[pass], clconv_status_name(st),
+    snprintf(buf, cap, "%s: %s: %s", call_name(p, pass), clconv_status_name(st),
              msg && *msg ? msg : clconv_status_string(st));
 }
 
@@ -48,32 +64,36 @@ static void note(bench_row *row, bench_status st, const char *fmt, ...)
 
 /* Offset from the tensor's start of the first changed sentinel; 0 if none
  * (a changed one is never at offset 0, which is inside the tensor). */
-static long guard_broken(const float *img, size_t off, size_t n)
+static long guard_broken(const bench_bufs *b, const unsigned char *img, size_t n)
 {
-    static const float s = BENCH_SENTINEL;
+    unsigned char s[4];
+    bench_pattern(b->dt, BENCH_SENTINEL, s);
+    const size_t off = b->off, es = b->es;
     for (size_t i = 0; i < off; i++)
-        if (memcmp(&img[i], &s, sizeof s) != 0)
+        if (memcmp(img + i * es, s, es) != 0)
             return (long)i - (long)off;
     for (size_t i = off + n; i < off + n + BENCH_GUARD; i++)
-        if (memcmp(&img[i], &s, sizeof s) != 0)
+        if (memcmp(img + i * es, s, es) != 0)
             return (long)(i - off);
     return 0;
 }
 
-static void inputs_unchanged(cl_command_queue q, const bench_bufs *b, int pass, bench_row *row)
+static void inputs_unchanged(cl_command_queue q, const bench_bufs *b, const bench_problem *p,
+                             int pass, bench_row *row)
 {
-    int t[2], out;
-    bench_pass_tensors(pass, &t[0], &t[1], &out);
-    for (int i = 0; i < 2; i++) {
-        if (t[i] >= BT_N)
+    int in[3], out;
+    bench_pass_tensors(p, pass, in, &out);
+    for (int i = 0; i < 3; i++) {
+        if (in[i] >= BT_N)
             continue;
-        size_t total = bench_buf_floats(b, t[i]);
-        float *img = malloc(total * sizeof *img);
-        int changed = img && bench_read(q, b->t[t[i]].mem, 0, total, img) == CL_SUCCESS &&
-                      memcmp(img, b->t[t[i]].img, total * sizeof *img) != 0;
+        size_t bytes = bench_buf_bytes(b, in[i]);
+        unsigned char *img = malloc(bytes);
+        int changed = img && clEnqueueReadBuffer(q, b->t[in[i]].mem, CL_TRUE, 0, bytes, img, 0,
+                                                 NULL, NULL) == CL_SUCCESS &&
+                      memcmp(img, b->t[in[i]].img, bytes) != 0;
         free(img);
         if (changed) {
-            note(row, BENCH_ROW_FAILED, "the pass modified its input %s", tensor_names[t[i]]);
+            note(row, BENCH_ROW_FAILED, "the pass modified its input %s", tensor_names[in[i]]);
             return;
         }
     }
@@ -90,22 +110,9 @@ static void judge_unchecked(const float *y, size_t n, const char *ref_note, benc
         note(row, BENCH_ROW_SKIPPED, "%s", ref_note);
 }
 
-static void judge(const float *img, const bench_bufs *b, int out, const double *ref,
-                  const char *ref_note, bench_row *row)
+static void judge_values(const float *y, size_t n, double tol, const double *ref, bench_row *row)
 {
-    size_t n = b->t[out].elems;
-    const float *y = img + b->off;
-    long bad = guard_broken(img, b->off, n);
-    if (bad) {
-        note(row, BENCH_ROW_FAILED, "wrote outside its output %s (element %ld)",
-             tensor_names[out], bad);
-        return;
-    }
-    if (!ref) {
-        judge_unchecked(y, n, ref_note, row);
-        return;
-    }
-    bench_compare(y, ref, n, &row->cmp);
+    bench_compare(y, ref, n, tol, &row->cmp);
     row->checked = 1;
     size_t at = row->cmp.first_bad;
     if (row->cmp.passed)
@@ -118,16 +125,49 @@ static void judge(const float *img, const bench_bufs *b, int out, const double *
              (double)y[at], ref[at]);
 }
 
-/* Poison the output, run, wait.  CLCONV_OK or the pass's status. */
-static clconv_status run_poisoned(clconv_ctx *ctx, const bench_bufs *b, int pass, int out,
-                                  clconv_algo algo, const clconv_desc *d, cl_int *e)
+/* The output's image: its guards intact, then its values (channels-first,
+ * as fp32) judged against ref. */
+static void judge(const unsigned char *img, const bench_bufs *b, int out, const double *ref,
+                  const char *ref_note, bench_row *row)
 {
-    float nan = NAN;
-    *e = clEnqueueFillBuffer(clconv_cl_queue(ctx), b->t[out].mem, &nan, sizeof nan,
-                             b->off * sizeof nan, b->t[out].elems * sizeof nan, 0, NULL, NULL);
+    const bench_tensor *t = &b->t[out];
+    long bad = guard_broken(b, img, t->elems);
+    if (bad) {
+        note(row, BENCH_ROW_FAILED, "wrote outside its output %s (element %ld)",
+             tensor_names[out], bad);
+        return;
+    }
+    float *y = malloc((t->elems ? t->elems : 1) * sizeof *y);
+    if (!y) {
+        note(row, BENCH_ROW_FAILED, "out of host memory reading the output back");
+        return;
+    }
+    bench_unpack(img + b->off * b->es, &t->lay, b->dt, y);
+    if (ref)
+        judge_values(y, t->elems, bench_tol(b->dt), ref, row);
+    else
+        judge_unchecked(y, t->elems, ref_note, row);
+    free(y);
+}
+
+/* Poison the output (or, where the post-ops sum into it, give it its old
+ * values again), run, wait.  CLCONV_OK or the pass's status. */
+static clconv_status run_poisoned(clconv_ctx *ctx, const bench_bufs *b, const bench_problem *p,
+                                  int pass, int out, clconv_algo algo, cl_int *e)
+{
+    cl_command_queue q = clconv_cl_queue(ctx);
+    const bench_tensor *t = &b->t[out];
+    unsigned char nan[4];
+    bench_pattern(b->dt, NAN, nan);
+    if (t->img)
+        *e = clEnqueueWriteBuffer(q, t->mem, CL_TRUE, 0, bench_buf_bytes(b, out), t->img, 0,
+                                  NULL, NULL);
+    else
+        *e = clEnqueueFillBuffer(q, t->mem, nan, b->es, b->off * b->es, t->elems * b->es, 0,
+                                 NULL, NULL);
     if (*e != CL_SUCCESS)
         return CLCONV_OPENCL_ERROR;
-    clconv_status st = bench_pass_run(ctx, d, pass, algo, b, NULL);
+    clconv_status st = bench_pass_run(ctx, p, pass, algo, b, NULL);
     return st == CLCONV_OK ? clconv_finish(ctx) : st;
 }
 
@@ -135,11 +175,12 @@ void bench_verify(clconv_ctx *ctx, const bench_bufs *b, int pass, clconv_algo al
                   const double *ref, const char *ref_note, bench_row *row)
 {
     cl_command_queue q = clconv_cl_queue(ctx);
-    int ta, tb, out;
-    bench_pass_tensors(pass, &ta, &tb, &out);
+    const bench_problem *p = row->p;
+    int in[3], out;
+    bench_pass_tensors(p, pass, in, &out);
     cl_int e = CL_SUCCESS;
     double t0 = bench_now();
-    clconv_status st = run_poisoned(ctx, b, pass, out, algo, &row->p->d, &e);
+    clconv_status st = run_poisoned(ctx, b, p, pass, out, algo, &e);
     /* the first call of the pass: what building or loading its kernels costs */
     if (st == CLCONV_OK && row->first_ms < 0)
         row->first_ms = 1e3 * (bench_now() - t0);
@@ -150,18 +191,19 @@ void bench_verify(clconv_ctx *ctx, const bench_bufs *b, int pass, clconv_algo al
     row->lib_status = st;
     if (st != CLCONV_OK) {
         row->status = bench_status_row(st);
-        bench_status_note(ctx, pass, st, row->note, sizeof row->note);
+        bench_status_note(ctx, p, pass, st, row->note, sizeof row->note);
         return;
     }
-    size_t total = bench_buf_floats(b, out);
-    float *img = malloc(total * sizeof *img);
+    size_t bytes = bench_buf_bytes(b, out);
+    unsigned char *img = malloc(bytes);
     if (!img)
         note(row, BENCH_ROW_FAILED, "out of host memory reading the output back");
-    else if ((e = bench_read(q, b->t[out].mem, 0, total, img)) != CL_SUCCESS)
+    else if ((e = clEnqueueReadBuffer(q, b->t[out].mem, CL_TRUE, 0, bytes, img, 0, NULL,
+                                      NULL)) != CL_SUCCESS)
         note(row, BENCH_ROW_FAILED, "reading the output back: OpenCL error %d", e);
     else
         judge(img, b, out, ref, ref_note, row);
     free(img);
     if (row->status != BENCH_ROW_FAILED)
-        inputs_unchanged(q, b, pass, row);
+        inputs_unchanged(q, b, p, pass, row);
 }
