@@ -5,7 +5,14 @@
  * what the device must offer, and launches.  In TF32 math mode its
  * kernels multiply through m16n8k8 mma steps where math_mode.c finds a
  * path for them (math_tf32_path): -DTF32 (inline PTX) or -DTF32 plus
- * -DTF32_EMULATE (the portable emulation). */
+ * -DTF32_EMULATE (the portable emulation).
+ * Every data type, layout and padding runs through the same plan: the
+ * kernel converts at its global loads and stores (DT), addresses every
+ * tensor through the layer's element strides (kgeom), and needs only the
+ * top/left padding (the bottom/right padding sized P and Q); the forward's
+ * fused epilogue is applied in its store step, once per element, to the
+ * whole sum: forward never splits its reduction (only backward-filter
+ * does, into fp32 partials that split_reduce rounds once). */
 #include <stdio.h>
 #include <string.h>
 #include "tiled.h"
@@ -113,6 +120,9 @@ void tiled_plan_layer(const clconv_devinfo *info, const layer *L, clconv_pass pa
     }
     p->local_bytes = plan_local_bytes(p);
     p->idx_long = layer_needs_long(L, p->ws_floats);
+    p->dt_option = layer_dt_option(L);
+    /* B's image: x, or dy in backward-data; its w (q) stride */
+    p->img_strided = (pass == CLCONV_PASS_BACKWARD_DATA ? L->ys[3] : L->xs[3]) != 1;
 }
 
 /* Whether the mma warp tiles fit the shape (kernels/tiled_conv.cl's TF32
@@ -134,18 +144,18 @@ void tiled_plan_ctx(const clconv_ctx *ctx, const layer *L, clconv_pass pass, til
 void tiled_build_options(const tiled_plan *p, char *buf, size_t cap)
 {
     const tiled_shape *s = &p->shape;
-    snprintf(buf, cap, "-DPASS=%d -DBM=%d -DBN=%d -DBK=%d -DTM=%d -DTN=%d%s%s%s", p->pass, s->bm,
-             s->bn, s->bk, s->tm, s->tn, p->idx_long ? " -DIDX_LONG" : "",
+    const char *dt = p->dt_option ? p->dt_option : "";
+    snprintf(buf, cap, "-DPASS=%d -DBM=%d -DBN=%d -DBK=%d -DTM=%d -DTN=%d%s%s%s%s%s%s%s%s",
+             p->pass, s->bm, s->bn, s->bk, s->tm, s->tn, p->idx_long ? " -DIDX_LONG" : "",
              p->tf32 != MATH_TF32_OFF ? " -DTF32" : "",
-             p->tf32 == MATH_TF32_EMULATED ? " -DTF32_EMULATE" : "");
+             p->tf32 == MATH_TF32_EMULATED ? " -DTF32_EMULATE" : "", *dt ? " " : "", dt,
+             p->img_strided ? " -DIMG_STRIDED" : "", p->epilogue ? " -DEPILOGUE" : "",
+             p->splits > 1 ? " -DPARTIALS" : "");
 }
 
 tiled_geom tiled_geometry(const layer *L, const tiled_plan *p)
 {
-    return (tiled_geom){.n = L->n, .c = L->c, .h = L->h, .w = L->w, .k = L->k, .p = L->p,
-                        .q = L->q, .r = L->r, .s = L->s, .sh = L->sh, .sw = L->sw,
-                        .ph = L->ph, .pw = L->pw, .dh = L->dh, .dw = L->dw, .g = L->g,
-                        .splits = p->splits, .split_len = p->split_len};
+    return (tiled_geom){.l = kgeom_of(L), .splits = p->splits, .split_len = p->split_len};
 }
 
 /* ---- what the device must offer ------------------------------------------- */
@@ -157,10 +167,11 @@ static clconv_status check_addresses(const clconv_ctx *ctx, const pass_args *a, 
     if (ctx->info.address_bits >= 64)
         return CLCONV_OK;
     const layer *L = a->L;
-    const size_t lim = ((size_t)1 << 30) - 1; /* 4 GiB of floats */
+    const size_t lim = ((size_t)1 << 32) / L->esize - 1; /* 4 GiB of elements */
     const size_t ends[] = {a->a_off + L->x_elems, a->a_off + L->y_elems, a->b_off + L->w_elems,
                            a->b_off + L->y_elems, a->out_off + L->x_elems,
-                           a->out_off + L->y_elems, a->out_off + L->w_elems};
+                           a->out_off + L->y_elems, a->out_off + L->w_elems,
+                           a->ep && a->bias ? a->bias_off + (size_t)L->k : 0};
     for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++)
         if (ends[i] > lim) {
             snprintf(why, cap, "tiled: the device has %u-bit addresses: it cannot index a "
@@ -200,12 +211,26 @@ static clconv_status check_plan(const clconv_ctx *ctx, const tiled_plan *p, char
     return workspace_fits(&ctx->info, bytes, why, cap);
 }
 
+/* The plan of one call: the context's, with the call's epilogue. */
+static void plan_call(const clconv_ctx *ctx, const pass_args *a, clconv_pass pass,
+                      tiled_plan *p)
+{
+    tiled_plan_ctx(ctx, a->L, pass, p);
+    p->epilogue = pass == CLCONV_PASS_FORWARD && a->ep != NULL;
+}
+
 static clconv_status supports(const clconv_ctx *ctx, clconv_pass pass, const pass_args *a,
                               char *why, size_t cap)
 {
     TRY(check_addresses(ctx, a, why, cap));
     tiled_plan p;
-    tiled_plan_ctx(ctx, a->L, pass, &p);
+    plan_call(ctx, a, pass, &p);
+    /* the epilogue belongs to the whole sum: a plan that split it would
+     * need a final step (forward never splits today) */
+    if (p.epilogue && p.splits > 1) {
+        snprintf(why, cap, "tiled: a fused epilogue with a split reduction");
+        return CLCONV_NOT_SUPPORTED;
+    }
     return check_plan(ctx, &p, why, cap);
 }
 
@@ -252,12 +277,12 @@ static clconv_status set_args(clconv_ctx *ctx, cl_kernel k, const karg *args, in
 static clconv_status get_kernels(clconv_ctx *ctx, const tiled_plan *p, cl_kernel *conv,
                                  cl_kernel *reduce)
 {
-    char opts[160];
+    char opts[256];
     tiled_build_options(p, opts, sizeof opts);
     TRY(ctx_kernel(ctx, "tiled_conv", opts, "tiled_conv", conv));
     *reduce = NULL;
     if (p->splits > 1)
-        TRY(ctx_kernel(ctx, "split_reduce", "", "split_reduce", reduce));
+        TRY(ctx_kernel(ctx, "split_reduce", p->dt_option, "split_reduce", reduce));
     return CLCONV_OK;
 }
 
@@ -271,9 +296,18 @@ static clconv_status run_conv(clconv_ctx *ctx, const pass_args *a, const tiled_p
     /* the GEMM's A is the filter (forward, backward-data) or dy
      * (backward-filter): pass_args' b; its B, the image, is a */
     const cl_long ro = (cl_long)a->b_off, wo = (cl_long)a->a_off;
-    const karg args[] = {KARG(a->b), KARG(ro), KARG(a->a), KARG(wo), KARG(out), KARG(out_off),
-                         KARG(beta), KARG(geom)};
-    TRY(set_args(ctx, k, args, (int)(sizeof args / sizeof args[0])));
+    /* the epilogue's bias, or the output as the dummy it never reads */
+    const cl_mem bias = a->bias ? a->bias : a->out;
+    const cl_long bo = a->bias ? (cl_long)a->bias_off : 0;
+    karg args[11] = {KARG(a->b), KARG(ro), KARG(a->a), KARG(wo), KARG(out), KARG(out_off),
+                     KARG(beta), KARG(geom)};
+    int nargs = 8;
+    if (p->epilogue) { /* the kernel's EPILOGUE arguments */
+        args[nargs++] = KARG(*a->ep);
+        args[nargs++] = KARG(bias);
+        args[nargs++] = KARG(bo);
+    }
+    TRY(set_args(ctx, k, args, nargs));
     const size_t wg = (size_t)tiled_shape_wg(&p->shape);
     const size_t global[3] = {p->groups[0] * wg, p->groups[1], p->groups[2]};
     const size_t local[3] = {wg, 1, 1};
@@ -299,7 +333,7 @@ static clconv_status run_reduce(clconv_ctx *ctx, const pass_args *a, const tiled
 static clconv_status run_pass(clconv_ctx *ctx, const pass_args *a, clconv_pass pass)
 {
     tiled_plan p;
-    tiled_plan_ctx(ctx, a->L, pass, &p);
+    plan_call(ctx, a, pass, &p);
     cl_kernel conv, reduce;
     TRY(get_kernels(ctx, &p, &conv, &reduce));
     if (p.splits <= 1)
@@ -325,6 +359,11 @@ static clconv_status tiled_backward_filter(clconv_ctx *ctx, const pass_args *a)
     return run_pass(ctx, a, CLCONV_PASS_BACKWARD_FILTER);
 }
 
+/* What tests/test_features_tiled.c runs: every storage type, layout and
+ * padding in every pass, the fused epilogue in the forward. */
+#define TILED_CAPS (CAP_F16 | CAP_BF16 | CAP_NHWC | CAP_KRSC | CAP_ASYM_PAD)
+
 const algo_impl algo_tiled = {"tiled",
                               {tiled_forward, tiled_backward_data, tiled_backward_filter},
-                              workspace, supports, {0, 0, 0}};
+                              workspace, supports,
+                              {TILED_CAPS | CAP_EPILOGUE, TILED_CAPS, TILED_CAPS}};

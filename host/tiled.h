@@ -7,12 +7,13 @@
 
 #include "internal.h"
 
-/* The layer as tiled_conv takes it (one struct argument, by value):
- * kernels/tiled_conv.cl declares the same fields as `long`, so the two
- * layouts are identical on every compiler (no padding). */
+/* The layer as tiled_conv takes it (one struct argument, by value): the
+ * prelude's geometry (kgeom_of: sizes, padding, element strides, so every
+ * layout), then the split.  kernels/tiled_conv.cl declares the same
+ * fields, all 64-bit, so the two layouts are identical on every compiler
+ * (no padding). */
 typedef struct tiled_geom {
-    cl_long n, c, h, w, k, p, q, r, s;
-    cl_long sh, sw, ph, pw, dh, dw, g;
+    kgeom l;
     cl_long splits;    /* backward-filter: reduction splits */
     cl_long split_len; /* backward-filter: reduction elements per split, a multiple of bk */
 } tiled_geom;
@@ -51,6 +52,10 @@ typedef struct tiled_plan {
     size_t local_bytes;
     int idx_long;
     math_tf32 tf32;       /* the TF32 path (tiled_plan_ctx), else MATH_TF32_OFF */
+    const char *dt_option; /* layer_dt_option: the storage type */
+    int img_strided;      /* B's image has a column stride other than 1 (NHWC) */
+    int epilogue;         /* forward with a fused epilogue (the call's, not the layer's:
+                           * set by whoever plans a call) */
 } tiled_plan;
 
 /* The exact fp32 plan of a pass on a device. */
@@ -62,7 +67,8 @@ void tiled_plan_layer(const clconv_devinfo *info, const layer *L, clconv_pass pa
  * multiple of 8), its local memory included. */
 void tiled_plan_ctx(const clconv_ctx *ctx, const layer *L, clconv_pass pass, tiled_plan *p);
 /* The build options of a plan (every tunable as used; TF32 adds -DTF32,
- * and -DTF32_EMULATE for the portable mma). */
+ * and -DTF32_EMULATE for the portable mma; then the storage type,
+ * -DIMG_STRIDED, -DEPILOGUE, and -DPARTIALS for split partial sums). */
 void tiled_build_options(const tiled_plan *p, char *buf, size_t cap);
 /* The geometry record of a plan. */
 tiled_geom tiled_geometry(const layer *L, const tiled_plan *p);

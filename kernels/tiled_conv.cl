@@ -5,7 +5,8 @@
  * CONTRACT tiled_conv
  *   Computes, for the pass PASS (build option: 0 forward, 1 backward-data,
  *   2 backward-filter; see "The three GEMMs" below), out = (beta ? old : 0)
- *   + A . B over one work-group's tile, where
+ *   + A . B over one work-group's tile (forward with EPILOGUE: out =
+ *   epi_apply(E, A . B, old, bias, k), prelude.cl), where
  *     A (M x RED) is dense: filter rows (forward, backward-data) or dy
  *       rows (backward-filter), read from `rows_src` at `rows_off`;
  *     B (RED x NCOLS) is the virtual im2col of an image: x (forward,
@@ -20,12 +21,24 @@
  *                          [0,P) x [0,Q) of dy[n][g*Kg+kl][p][q] * w[g*Kg+kl][c-g*Cg][r][s];
  *     backward-filter  dw[k][c][r][s] = sum_{n,p,q} dy[n][k][p][q] *
  *                          x[n][g*Cg+c][p*sh-ph+r*dh][q*sw-pw+s*dw],
- *   g the group of the output channel, Cg = C/G, Kg = K/G.
+ *   g the group of the output channel, Cg = C/G, Kg = K/G; the indices
+ *   are logical (n, c, h, w) etc.: every tensor is addressed through its
+ *   element strides in G.l (prelude.cl's geom: NCHW or NHWC x, y, dy, dx;
+ *   KCRS or KRSC w, dw), ph and pw the top and left padding (the bottom
+ *   and right padding only sized P and Q, so no kernel index uses it).
+ *   Storage: every tensor of type dt_t (DT, prelude.cl), read through
+ *   load_el into fp32 as it is loaded from global memory, summed in fp32,
+ *   rounded once as it is stored (store_el); with PARTIALS out is fp32.
  *   Parameters: rows_src/rows_off (A), win_src/win_off (B), out/out_off,
- *   all offsets in floats; beta: 1 adds to the old output, 0 overwrites it
- *   without reading it (it may hold NaN); G: the layer (tiled_geom, passed
- *   by value, mirrored by host/tiled.h; sh and sw the strides the library
- *   reduces to at most the padded extent, desc.c).
+ *   all offsets in elements; beta: 1 adds to the old output, 0 overwrites
+ *   it without reading it (it may hold NaN); G: the layer (tiled_geom,
+ *   passed by value, mirrored by host/tiled.h; sh and sw the strides the
+ *   library reduces to at most the padded extent, desc.c).  With EPILOGUE
+ *   (forward only) also E (prelude.cl's epi, by value) and bias/bias_off
+ *   (K elements, read only when E.has_bias; any valid buffer otherwise):
+ *   the epilogue replaces beta (old is read only when E.beta != 0), and is
+ *   applied once per element, to the whole sum (forward never splits its
+ *   reduction).
  *   NDRange: dimension 0 = column blocks x WG work-items (WG = (BM/TM) x
  *   (BN/TN), the reqd_work_group_size), dimension 1 = G x row blocks,
  *   dimension 2 = stride phases (backward-data, FH x FW with FH =
@@ -33,9 +46,10 @@
  *   G.splits) or 1.  A work-group whose columns all lie past its GEMM's
  *   (a small stride phase) returns at once; a phase without taps writes
  *   0 (beta 0) or leaves old + 0.
- *   Backward-filter with G.splits > 1 writes split z's partial sums,
- *   always overwriting (beta is 0 then), to out + z*K*Cg*R*S in dw's
- *   layout; split_reduce.cl adds them up in split order.
+ *   Backward-filter with G.splits > 1 (built with PARTIALS) writes split
+ *   z's partial sums in fp32, always overwriting (beta is 0 then), to
+ *   out + z*K*Cg*R*S in dw's layout (its strides); split_reduce.cl adds
+ *   them up in split order and rounds once to dw's type.
  *   Non-finite values: a product with an absent B element is never part
  *   of a sum (as in the float64 reference), so an Inf or NaN weight that
  *   meets only padding leaves the output finite.  Bitwise deterministic:
@@ -65,22 +79,33 @@
  *   TF32     TF32 operands through mma.sync.aligned.m16n8k8.row.col.f32.
  *            tf32.tf32.f32 (inline PTX), in warps of 32 work-items;
  *   TF32_EMULATE  with TF32: the same m16n8k8 steps done portably (any
- *            OpenCL device: the test suite runs them on PoCL).
+ *            OpenCL device: the test suite runs them on PoCL);
+ *   DT       the storage type (prelude.cl);
+ *   IMG_STRIDED  B's image (x, or dy in backward-data) has a column (w, q)
+ *            stride other than 1 (NHWC): without it the unit stride of
+ *            NCHW is compiled in, so the plain path's index arithmetic is
+ *            the same as before layouts existed;
+ *   EPILOGUE forward: the fused epilogue in the store step (extra
+ *            arguments E, bias, bias_off);
+ *   PARTIALS out is the fp32 workspace of split partial sums.
  *
  * How: the work-group walks its reduction range in chunks of BK.  Each
  * chunk's A (BM x BK) and B (BK x BN) tiles are loaded cooperatively from
  * global memory along each operand's contiguous dimension (A's reduction
  * index; B's column index, except in backward-filter, where the
- * reduction runs along q of x: B_RED_FAST), zero-filled where an element
- * is absent, and stored into __local buffers (A transposed, so that both
- * tiles are read along their rows); two buffers alternate, and the global
- * loads of chunk i+1 are issued into registers before the FMAs of chunk i.
+ * reduction runs along q of x: B_RED_FAST; contiguous in NCHW / KCRS: NHWC
+ * and KRSC put the channels innermost, where these loads are strided -
+ * right, but not coalesced), converted to fp32 (load_el), zero-filled
+ * where an element is absent, and stored into __local buffers (A
+ * transposed, so that both tiles are read along their rows); two buffers
+ * alternate, and the global loads of chunk i+1 are issued into registers
+ * before the FMAs of chunk i.
  * Every work-item then reads, per reduction step, TM/4 + TN/4 float4s
  * from local memory and does TM x TN FMAs into its register tile, with no
  * branch: the compute loop has one path.  The register tile is split in
  * float4 groups spread over the tile (rows tm*4 + u*BM*4/TM), so that the
  * local reads of a warp hit consecutive addresses and the stores along the
- * columns coalesce.  The work-group's GEMM description (the view, 30
+ * columns coalesce.  The work-group's GEMM description (the view, 35
  * numbers) lives in local memory, read where it is needed, so that the
  * register tile keeps its registers.
  *
@@ -117,10 +142,12 @@
  * reduction index red = (ch*NR + tr)*NS + ts runs over NCH channels and an
  * NR x NS grid of taps; a column col = (cc*OHN + oh)*OWN + ow;
  *   A[m][red] = rows_src[a0 + m*a_m + ch*a_ch + tr*a_tr + ts*a_ts],
- *   B[red][col] = win_src[b0 + cc*b_cc + ch*b_ch + row*rowlen + cpos] with
+ *   B[red][col] = win_src[b0 + cc*b_cc + ch*b_ch + row*b_h + cpos*b_w] with
  *     row = oh*c_h + c_h0 + tr*b_tr in [0, rows), cpos = ow*c_w + c_w0 +
  *     ts*b_ts in [0, cols), else absent;
- *   out[o0 + cc*o_cc + m*o_m + oh*o_h + ow*o_w].
+ *   out[o0 + cc*o_cc + m*o_m + oh*o_h + ow*o_w];
+ * every coefficient a product of the tensors' element strides (G.l.xs,
+ * ys, ws), so one view serves every layout.
  * Forward: m = k, ch = c, taps (r, s), cc = n, (oh, ow) = (p, q).
  * Backward-data, stride phase (fh, fw): the rows h = fh + sh*i and columns
  * v = fw + sw*j share their taps r = r0 + tr*rstep (rstep = sh/gcd(sh,dh),
@@ -150,6 +177,9 @@
 #endif
 #if PASS == 2
 #define B_RED_FAST /* x runs along the reduction (q), not the columns */
+#endif
+#if defined(EPILOGUE) && (PASS != 0 || defined(PARTIALS))
+#error "EPILOGUE is the forward's store step (forward never writes split partials)"
 #endif
 
 #define WG ((BM / TM) * (BN / TN))
@@ -206,27 +236,40 @@
 #define INLINE static inline __attribute__((always_inline))
 
 /* The layer, as host/tiled.h sends it (all longs: one layout on every
- * compiler). */
+ * compiler): prelude.cl's geom (sizes, padding, element strides), then the
+ * split of backward-filter's reduction. */
 typedef struct tiled_geom {
-    long n, c, h, w, k, p, q, r, s;
-    long sh, sw, ph, pw, dh, dw, g;
+    geom l;
     long splits;    /* backward-filter: reduction splits (dimension 2) */
     long split_len; /* backward-filter: reduction elements per split, a multiple of BK */
 } tiled_geom;
+
+/* What the output holds: the tensor's storage type, or the fp32 split
+ * partials (PARTIALS). */
+#ifdef PARTIALS
+typedef float out_t;
+INLINE float out_load(__global const float *o, idx i) { return o[i]; }
+INLINE void out_store(__global float *o, idx i, float v) { o[i] = v; }
+#else
+typedef dt_t out_t;
+INLINE float out_load(__global const dt_t *o, idx i) { return load_el(o, i); }
+INLINE void out_store(__global dt_t *o, idx i, float v) { store_el(o, i, v); }
+#endif
 
 /* One work-group's GEMM (see the header). */
 typedef struct view {
     idx M, ncols, ohn, own;
     idx nr, ns, red_begin, red_end;
     idx a0, a_m, a_ch, a_tr, a_ts;
-    idx b0, b_cc, b_ch, rowlen, b_tr, b_ts, rows, cols;
+    idx b0, b_cc, b_ch, b_h, b_w, b_tr, b_ts, rows, cols;
     idx c_h, c_h0, c_w, c_w0;
     idx o0, o_cc, o_m, o_h, o_w;
+    idx k0;               /* forward: the group's first output channel (the bias index) */
     idx d_ch, d_tr, d_ts; /* one chunk (BK reduction elements) as (ch, tr, ts) */
 } view;
 
 /* The view is the same for the whole work-group: it lives in local
- * memory, read where it is used, rather than in 30 registers that the
+ * memory, read where it is used, rather than in 35 registers that the
  * register tile needs. */
 typedef __local view lview;
 
@@ -242,17 +285,39 @@ typedef struct col_src {
     int ok;         /* col < ncols */
 } col_src;
 
+/* The element strides of x (and dx), y (and dy) and w (and dw) along
+ * dimension d, as idx (prelude.cl's geom holds them as long). */
+INLINE idx xst(const geom *l, int d) { return (idx)l->xs[d]; }
+INLINE idx yst(const geom *l, int d) { return (idx)l->ys[d]; }
+INLINE idx wst(const geom *l, int d) { return (idx)l->ws[d]; }
+
+/* A's, B's and the output's coefficients (see the header). */
+INLINE void view_a(view *v, idx a0, idx m, idx ch, idx tr, idx ts)
+{
+    v->a0 = a0, v->a_m = m, v->a_ch = ch, v->a_tr = tr, v->a_ts = ts;
+}
+INLINE void view_b(view *v, idx b0, idx cc, idx ch, idx h, idx w)
+{
+    v->b0 = b0, v->b_cc = cc, v->b_ch = ch, v->b_h = h, v->b_w = w;
+}
+INLINE void view_out(view *v, idx o0, idx cc, idx m, idx h, idx w)
+{
+    v->o0 = o0, v->o_cc = cc, v->o_m = m, v->o_h = h, v->o_w = w;
+}
+
 INLINE void view_forward(const tiled_geom *G, idx g, view *v)
 {
-    const idx Cg = G->c / G->g, Kg = G->k / G->g, HW = G->h * G->w, PQ = G->p * G->q;
-    const idx RS = G->r * G->s;
-    v->M = Kg, v->ncols = G->n * PQ, v->ohn = G->p, v->own = G->q;
-    v->nr = G->r, v->ns = G->s, v->red_begin = 0, v->red_end = Cg * RS;
-    v->a0 = g * Kg * Cg * RS, v->a_m = Cg * RS, v->a_ch = RS, v->a_tr = G->s, v->a_ts = 1;
-    v->b0 = g * Cg * HW, v->b_cc = G->c * HW, v->b_ch = HW, v->rowlen = G->w;
-    v->b_tr = G->dh, v->b_ts = G->dw, v->rows = G->h, v->cols = G->w;
-    v->c_h = G->sh, v->c_h0 = -G->ph, v->c_w = G->sw, v->c_w0 = -G->pw;
-    v->o0 = g * Kg * PQ, v->o_cc = G->k * PQ, v->o_m = PQ, v->o_h = G->q, v->o_w = 1;
+    const geom *l = &G->l;
+    const idx Cg = l->cg, Kg = l->kg;
+    v->M = Kg, v->ncols = l->n * l->p * l->q, v->ohn = l->p, v->own = l->q;
+    v->nr = l->r, v->ns = l->s, v->red_begin = 0, v->red_end = Cg * l->r * l->s;
+    /* A = w[k][c][r][s], B = x[n][c][h][w], out = y[n][k][p][q] */
+    view_a(v, g * Kg * wst(l, 0), wst(l, 0), wst(l, 1), wst(l, 2), wst(l, 3));
+    view_b(v, g * Cg * xst(l, 1), xst(l, 0), xst(l, 1), xst(l, 2), xst(l, 3));
+    v->b_tr = l->dh, v->b_ts = l->dw, v->rows = l->h, v->cols = l->w;
+    v->c_h = l->sh, v->c_h0 = -l->ph, v->c_w = l->sw, v->c_w0 = -l->pw;
+    view_out(v, g * Kg * yst(l, 1), yst(l, 0), yst(l, 1), yst(l, 2), yst(l, 3));
+    v->k0 = g * Kg;
 }
 
 INLINE idx gcd_idx(idx a, idx b)
@@ -279,49 +344,57 @@ INLINE idx phase_taps(idx base, idx d, idx st, idx M, idx *step, idx *count)
     return first;
 }
 
+/* The phase's base is the top / left padding only: the end padding sized
+ * P and Q, and the taps that would reach past them are cut by rows, cols. */
 INLINE void view_backward_data(const tiled_geom *G, idx g, idx phase, view *v)
 {
-    const idx Cg = G->c / G->g, Kg = G->k / G->g, HW = G->h * G->w, PQ = G->p * G->q;
-    const idx RS = G->r * G->s, FW = min(G->sw, G->w);
+    const geom *l = &G->l;
+    const idx Cg = l->cg, Kg = l->kg, FW = min((idx)l->sw, (idx)l->w);
     const idx fh = phase / FW, fw = phase % FW;
     idx rstep, sstep;
-    const idx r0 = phase_taps(fh + G->ph, G->dh, G->sh, G->r, &rstep, &v->nr);
-    const idx s0 = phase_taps(fw + G->pw, G->dw, G->sw, G->s, &sstep, &v->ns);
-    v->M = Cg, v->ohn = (G->h - fh + G->sh - 1) / G->sh, v->own = (G->w - fw + G->sw - 1) / G->sw;
-    v->ncols = G->n * v->ohn * v->own;
+    const idx r0 = phase_taps(fh + l->ph, l->dh, l->sh, l->r, &rstep, &v->nr);
+    const idx s0 = phase_taps(fw + l->pw, l->dw, l->sw, l->s, &sstep, &v->ns);
+    v->M = Cg, v->ohn = (l->h - fh + l->sh - 1) / l->sh, v->own = (l->w - fw + l->sw - 1) / l->sw;
+    v->ncols = l->n * v->ohn * v->own;
     v->red_begin = 0, v->red_end = Kg * v->nr * v->ns;
-    v->a0 = g * Kg * Cg * RS + r0 * G->s + s0, v->a_m = RS, v->a_ch = Cg * RS;
-    v->a_tr = rstep * G->s, v->a_ts = sstep;
-    v->b0 = g * Kg * PQ, v->b_cc = G->k * PQ, v->b_ch = PQ, v->rowlen = G->q;
+    /* A = w[kl][c][r0 + tr*rstep][s0 + ts*sstep], B = dy[n][kl][p][q] */
+    view_a(v, g * Kg * wst(l, 0) + r0 * wst(l, 2) + s0 * wst(l, 3), wst(l, 1), wst(l, 0),
+           rstep * wst(l, 2), sstep * wst(l, 3));
+    view_b(v, g * Kg * yst(l, 1), yst(l, 0), yst(l, 1), yst(l, 2), yst(l, 3));
     /* from one tap to the next, p falls by rstep*dh/sh (exact) */
-    v->b_tr = -(rstep * G->dh / G->sh), v->b_ts = -(sstep * G->dw / G->sw);
-    v->rows = G->p, v->cols = G->q;
-    v->c_h = 1, v->c_h0 = (fh + G->ph - r0 * G->dh) / G->sh;
-    v->c_w = 1, v->c_w0 = (fw + G->pw - s0 * G->dw) / G->sw;
-    v->o0 = g * Cg * HW + fh * G->w + fw, v->o_cc = G->c * HW, v->o_m = HW;
-    v->o_h = G->sh * G->w, v->o_w = G->sw;
+    v->b_tr = -(rstep * l->dh / l->sh), v->b_ts = -(sstep * l->dw / l->sw);
+    v->rows = l->p, v->cols = l->q;
+    v->c_h = 1, v->c_h0 = (fh + l->ph - r0 * l->dh) / l->sh;
+    v->c_w = 1, v->c_w0 = (fw + l->pw - s0 * l->dw) / l->sw;
+    /* out = dx[n][c][fh + i*sh][fw + j*sw] */
+    view_out(v, g * Cg * xst(l, 1) + fh * xst(l, 2) + fw * xst(l, 3), xst(l, 0), xst(l, 1),
+             l->sh * xst(l, 2), l->sw * xst(l, 3));
+    v->k0 = 0;
 }
 
 INLINE void view_backward_filter(const tiled_geom *G, idx g, idx split, view *v)
 {
-    const idx Cg = G->c / G->g, Kg = G->k / G->g, HW = G->h * G->w, PQ = G->p * G->q;
-    const idx RS = G->r * G->s, NPQ = G->n * PQ;
-    v->M = Kg, v->ncols = Cg * RS, v->ohn = G->r, v->own = G->s;
-    v->nr = G->p, v->ns = G->q;
+    const geom *l = &G->l;
+    const idx Cg = l->cg, Kg = l->kg, NPQ = l->n * l->p * l->q;
+    v->M = Kg, v->ncols = Cg * l->r * l->s, v->ohn = l->r, v->own = l->s;
+    v->nr = l->p, v->ns = l->q;
     v->red_begin = split * G->split_len, v->red_end = min(NPQ, v->red_begin + (idx)G->split_len);
-    v->a0 = g * Kg * PQ, v->a_m = PQ, v->a_ch = G->k * PQ, v->a_tr = G->q, v->a_ts = 1;
-    v->b0 = g * Cg * HW, v->b_cc = HW, v->b_ch = G->c * HW, v->rowlen = G->w;
-    v->b_tr = G->sh, v->b_ts = G->sw, v->rows = G->h, v->cols = G->w;
-    v->c_h = G->dh, v->c_h0 = -G->ph, v->c_w = G->dw, v->c_w0 = -G->pw;
-    /* split partials go to their own copy of dw in the workspace */
-    v->o0 = (G->splits > 1 ? split * G->k * Cg * RS : 0) + g * Kg * Cg * RS;
-    v->o_cc = RS, v->o_m = Cg * RS, v->o_h = G->s, v->o_w = 1;
+    /* A = dy[n][k][p][q] (ch = n), B = x[n][c][h][w] (cc = c, ch = n) */
+    view_a(v, g * Kg * yst(l, 1), yst(l, 1), yst(l, 0), yst(l, 2), yst(l, 3));
+    view_b(v, g * Cg * xst(l, 1), xst(l, 1), xst(l, 0), xst(l, 2), xst(l, 3));
+    v->b_tr = l->sh, v->b_ts = l->sw, v->rows = l->h, v->cols = l->w;
+    v->c_h = l->dh, v->c_h0 = -l->ph, v->c_w = l->dw, v->c_w0 = -l->pw;
+    /* out = dw[k][c][r][s]; split partials go to their own copy of dw (its
+     * strides) in the workspace */
+    view_out(v, (G->splits > 1 ? split * l->k * Cg * l->r * l->s : 0) + g * Kg * wst(l, 0),
+             wst(l, 1), wst(l, 0), wst(l, 2), wst(l, 3));
+    v->k0 = 0;
 }
 
 /* This work-group's group (dimension 1 = groups x row blocks). */
 INLINE idx group_of(const tiled_geom *G)
 {
-    return get_group_id(1) / (get_num_groups(1) / G->g);
+    return get_group_id(1) / (get_num_groups(1) / G->l.g);
 }
 
 /* The view of this work-group's group g and dimension-2 index z. */
@@ -403,6 +476,18 @@ INLINE idx col_out(const lview *v, idx col)
     return v->o0 + cc * v->o_cc + oh * v->o_h + ow * v->o_w;
 }
 
+/* Column cpos of an image row: its offset, cpos * b_w, where the build
+ * says the stride is not 1 (IMG_STRIDED, NHWC); else the unit stride of
+ * NCHW, known at compile time so that the plain path reads no b_w. */
+INLINE idx b_col(const lview *v, idx cpos)
+{
+#ifdef IMG_STRIDED
+    return cpos * v->b_w;
+#else
+    return cpos;
+#endif
+}
+
 /* Where B[red][col] is in win_src, or -1 where it is absent (padding,
  * a stride's inserted zero, past the reduction range or the columns). */
 INLINE idx b_index(const lview *v, col_src c, red_pos p, idx red)
@@ -410,14 +495,14 @@ INLINE idx b_index(const lview *v, col_src c, red_pos p, idx red)
     const idx row = c.row0 + p.tr * v->b_tr, cpos = c.cpos0 + p.ts * v->b_ts;
     const int ok = c.ok && red < v->red_end && (uidx)row < (uidx)v->rows &&
                    (uidx)cpos < (uidx)v->cols;
-    return ok ? c.off + p.ch * v->b_ch + row * v->rowlen + cpos : -1;
+    return ok ? c.off + p.ch * v->b_ch + row * v->b_h + b_col(v, cpos) : -1;
 }
 
-/* B[red][col], zero-filled where absent. */
-INLINE float load_b(__global const float *src, const lview *v, col_src c, red_pos p, idx red)
+/* B[red][col] as fp32, zero-filled where absent. */
+INLINE float load_b(__global const dt_t *src, const lview *v, col_src c, red_pos p, idx red)
 {
     const idx i = b_index(v, c, p, red);
-    return i >= 0 ? src[i] : 0.0f;
+    return i >= 0 ? load_el(src, i) : 0.0f;
 }
 
 /* ---- one work-item's share of the loads ----------------------------------- */
@@ -460,7 +545,7 @@ INLINE loader loader_init(const lview *v, int t, idx m0, idx c0)
 
 /* The chunk at L->red into registers (ra: A, rb: B, absent elements 0),
  * then step L to the next chunk. */
-INLINE void fetch(__global const float *asrc, __global const float *bsrc, const lview *v,
+INLINE void fetch(__global const dt_t *asrc, __global const dt_t *bsrc, const lview *v,
                   loader *L, float ra[A_LOADS], float rb[B_LOADS])
 {
     const idx ra_red = L->red + L->a_kk;
@@ -468,7 +553,7 @@ INLINE void fetch(__global const float *asrc, __global const float *bsrc, const 
     #pragma unroll
     for (int j = 0; j < A_LOADS; j++) {
         const idx m = L->a_row + j * (WG / BK);
-        ra[j] = ra_red < v->red_end && m < v->M ? asrc[aoff + m * v->a_m] : 0.0f;
+        ra[j] = ra_red < v->red_end && m < v->M ? load_el(asrc, aoff + m * v->a_m) : 0.0f;
     }
 #ifdef B_RED_FAST
     #pragma unroll
@@ -737,7 +822,7 @@ INLINE void compute(__local const float *as, __local const float *bs, __local fl
 /* The work-group's reduction range into acc: two buffers, the next
  * chunk's global loads issued before the current chunk's FMAs, one
  * barrier a chunk. */
-INLINE void run_chunks(__global const float *asrc, __global const float *bsrc, const lview *v,
+INLINE void run_chunks(__global const dt_t *asrc, __global const dt_t *bsrc, const lview *v,
                        __local float *as, __local float *bs, __local float *xchg, int t, idx m0,
                        idx c0, float acc[TM * TN])
 {
@@ -767,7 +852,7 @@ INLINE void run_chunks(__global const float *asrc, __global const float *bsrc, c
 
 /* Output (m, col) of the GEMM as the reference sums it: only the products
  * whose B element is present.  Once NaN, a sum stays NaN. */
-INLINE float exact_output(__global const float *asrc, __global const float *bsrc,
+INLINE float exact_output(__global const dt_t *asrc, __global const dt_t *bsrc,
                           const lview *v, idx m, idx col)
 {
     const col_src c = col_at(v, col);
@@ -776,8 +861,9 @@ INLINE float exact_output(__global const float *asrc, __global const float *bsrc
     for (idx red = v->red_begin; red < v->red_end && !isnan(sum); red++) {
         const idx i = b_index(v, c, p, red);
         if (i >= 0)
-            sum = fma(asrc[v->a0 + m * v->a_m + p.ch * v->a_ch + p.tr * v->a_tr + p.ts * v->a_ts],
-                      bsrc[i], sum);
+            sum = fma(load_el(asrc, v->a0 + m * v->a_m + p.ch * v->a_ch + p.tr * v->a_tr +
+                                        p.ts * v->a_ts),
+                      load_el(bsrc, i), sum);
         p = red_next(v, p);
     }
     return sum;
@@ -791,10 +877,32 @@ INLINE idx tile_col_out(const lview *v, int t, idx c0, int j)
     return col < v->ncols ? col_out(v, col) : -1;
 }
 
-/* Store the tile's outputs inside the GEMM (adding to the old value when
- * beta), except those that came out NaN or Inf: those are returned as
- * bits i*TN + j for fix_tile. */
-INLINE ulong store_tile(__global float *out, const lview *v, int beta, int t, idx m0, idx c0,
+/* Where and how the outputs go: the output (the pass's tensor, or the
+ * split partials), beta, and with EPILOGUE the forward's epilogue and
+ * bias (prelude.cl's epi_apply). */
+typedef struct sink {
+    __global out_t *out;
+    int beta;
+#ifdef EPILOGUE
+    epi e;
+    __global const dt_t *bias;
+#endif
+} sink;
+
+/* Output element o, of GEMM row m, from its sum: once, rounded once. */
+INLINE void sink_put(const sink *s, const lview *v, idx o, idx m, float sum)
+{
+#ifdef EPILOGUE
+    out_store(s->out, o, epi_apply(&s->e, sum, s->out, o, s->bias, v->k0 + m));
+#else
+    out_store(s->out, o, s->beta ? out_load(s->out, o) + sum : sum);
+#endif
+}
+
+/* Store the tile's outputs inside the GEMM, except those that came out
+ * NaN or Inf (before any epilogue): those are returned as bits i*TN + j
+ * for fix_tile. */
+INLINE ulong store_tile(const sink *s, const lview *v, int t, idx m0, idx c0,
                         const float acc[TM * TN])
 {
     idx co[TN];
@@ -813,8 +921,7 @@ INLINE ulong store_tile(__global float *out, const lview *v, int beta, int t, id
                 redo |= (ulong)1 << (i * TN + j);
                 continue;
             }
-            __global float *o = out + co[j] + m * v->o_m;
-            *o = beta ? *o + acc[i * TN + j] : acc[i * TN + j];
+            sink_put(s, v, co[j] + m * v->o_m, m, acc[i * TN + j]);
         }
     }
     return redo;
@@ -824,8 +931,8 @@ INLINE ulong store_tile(__global float *out, const lview *v, int beta, int t, id
  * a zero-filled B element added exactly 0.  An output that came out NaN
  * or Inf may owe it to an absent element times an Inf or NaN, so it is
  * summed again without the absent terms (rare: only non-finite data). */
-INLINE void fix_tile(__global const float *asrc, __global const float *bsrc, __global float *out,
-                     const lview *v, int beta, int t, idx m0, idx c0, ulong redo)
+INLINE void fix_tile(__global const dt_t *asrc, __global const dt_t *bsrc, const sink *s,
+                     const lview *v, int t, idx m0, idx c0, ulong redo)
 {
     #pragma unroll 1
     for (int e = 0; e < TM * TN; e++) {
@@ -833,15 +940,17 @@ INLINE void fix_tile(__global const float *asrc, __global const float *bsrc, __g
             continue;
         const int i = e / TN, j = e % TN;
         const idx m = m0 + tile_row(t, i), col = c0 + tile_col(t, j);
-        const float sum = exact_output(asrc, bsrc, v, m, col);
-        __global float *o = out + col_out(v, col) + m * v->o_m;
-        *o = beta ? *o + sum : sum;
+        sink_put(s, v, col_out(v, col) + m * v->o_m, m, exact_output(asrc, bsrc, v, m, col));
     }
 }
 
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
-void tiled_conv(__global const float *rows_src, long rows_off, __global const float *win_src,
-                long win_off, __global float *out, long out_off, int beta, tiled_geom G)
+void tiled_conv(__global const dt_t *rows_src, long rows_off, __global const dt_t *win_src,
+                long win_off, __global out_t *out, long out_off, int beta, tiled_geom G
+#ifdef EPILOGUE
+                , epi E, __global const dt_t *bias, long bias_off
+#endif
+                )
 {
     __local float4 as4[2 * BK * LDA / 4], bs4[2 * BK * LDB / 4];
     __local view lv;
@@ -852,7 +961,7 @@ void tiled_conv(__global const float *rows_src, long rows_off, __global const fl
     __local float *xchg = 0; /* only the emulated mma exchanges fragments */
 #endif
     const int t = get_local_id(0);
-    const idx mblocks = (idx)get_num_groups(1) / (idx)G.g;
+    const idx mblocks = (idx)get_num_groups(1) / (idx)G.l.g;
     const idx m0 = (get_group_id(1) % mblocks) * BM, c0 = (idx)get_group_id(0) * BN;
     view v;
     make_view(&G, group_of(&G), get_group_id(2), &v);
@@ -861,10 +970,15 @@ void tiled_conv(__global const float *rows_src, long rows_off, __global const fl
     if (t == 0)
         lv = v;
     barrier(CLK_LOCAL_MEM_FENCE);
-    __global const float *asrc = rows_src + rows_off, *bsrc = win_src + win_off;
+    __global const dt_t *asrc = rows_src + rows_off, *bsrc = win_src + win_off;
     float acc[TM * TN];
     run_chunks(asrc, bsrc, &lv, as, bs, xchg, t, m0, c0, acc);
-    const ulong redo = store_tile(out + out_off, &lv, beta, t, m0, c0, acc);
+#ifdef EPILOGUE
+    const sink s = {out + out_off, beta, E, bias + bias_off};
+#else
+    const sink s = {out + out_off, beta};
+#endif
+    const ulong redo = store_tile(&s, &lv, t, m0, c0, acc);
     if (redo)
-        fix_tile(asrc, bsrc, out + out_off, &lv, beta, t, m0, c0, redo);
+        fix_tile(asrc, bsrc, &s, &lv, t, m0, c0, redo);
 }

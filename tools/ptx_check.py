@@ -172,7 +172,8 @@ def collect_variants(bench, anchors, kernels_dir):
 def work_group_sizes(clang, src, opts):
     """{kernel: work-items} from reqd_work_group_size, evaluated after the
     preprocessor has expanded the build options."""
-    r = run([clang, "-E", "-P", "-x", "cl", "-cl-std=CL1.2"] + opts.split() + [src])
+    r = run([clang, "-E", "-P", "-x", "cl", "-cl-std=CL1.2"] + fp16_flags(opts) + opts.split() +
+            [src])
     text = " ".join(r.stdout.split())
     sizes = {}
     for m in re.finditer(r"reqd_work_group_size\((.*?),\s*1\s*,\s*1\s*\)\)\)\s*void\s+(\w+)", text):
@@ -193,10 +194,17 @@ def with_prelude(kernels_dir, fname, out):
     return out
 
 
+def fp16_flags(opts):
+    """clang-14's OpenCL header declares vload_half / vstore_half only with
+    cl_khr_fp16 on, although OpenCL 1.2 makes them core: fp16-storage
+    builds (-DDT=1) turn it on."""
+    return ["-Xclang", "-cl-ext=+cl_khr_fp16"] if "-DDT=1" in opts.split() else []
+
+
 def compile_ptx(clang, src, opts, out):
     cmd = [clang, "-target", "nvptx64-unknown-nvidiacl", "-cl-std=CL1.2", "-O3", "-Xclang",
            "-finclude-default-header", "-Xclang", "-mlink-builtin-bitcode", "-Xclang", LIBCLC,
-           "-S", "-o", out] + opts.split() + [src]
+           "-S", "-o", out] + fp16_flags(opts) + opts.split() + [src]
     r = run(cmd)
     if r.returncode != 0:
         sys.exit("ptx-check: clang failed on %s %s:\n%s" % (src, opts, r.stderr[-2000:]))
