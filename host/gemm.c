@@ -29,5 +29,11 @@ static clconv_status supports(const clconv_ctx *ctx, clconv_pass pass, const pas
     return gemm_conv_supports(ctx, a, why, cap);
 }
 
+/* Every pass runs fp16 and bf16 storage, NHWC activations, KRSC filters
+ * and asymmetric padding; the forward fuses the epilogue
+ * (tests/test_features_gemm.c). */
+#define GEMM_CAPS (CAP_F16 | CAP_BF16 | CAP_NHWC | CAP_KRSC | CAP_ASYM_PAD)
+
 const algo_impl algo_gemm = {"gemm", {gemm_forward, gemm_backward_data, gemm_backward_filter},
-                             workspace, supports, {0, 0, 0}};
+                             workspace, supports,
+                             {GEMM_CAPS | CAP_EPILOGUE, GEMM_CAPS, GEMM_CAPS}};

@@ -16,7 +16,7 @@ clconv_status gemm_backward_data(clconv_ctx *ctx, const pass_args *a)
     if (gemm_conv_is_flat(L)) {
         const int64_t hw = L->h * L->w;
         const gemm_tile t = gemm_conv_tile(ctx, gemm_flat_rows, L->cg, hw, hw);
-        return gemm_flat_run(ctx, a, &t, L->cg, L->kg, 1, L->cg);
+        return gemm_flat_run(ctx, a, &t, 1);
     }
     /* the largest phase: rows and columns of dx that share their taps */
     const int64_t prow = (int64_t)gemm_ceil_div(L->h, L->sh);
@@ -28,7 +28,7 @@ clconv_status gemm_backward_data(clconv_ctx *ctx, const pass_args *a)
     const size_t rows = (size_t)min64(L->sh, L->h) * gemm_ceil_div(prow, t.tp);
     const size_t cols = (size_t)min64(L->sw, L->w) * gemm_ceil_div(pcol, t.vw);
     const size_t items = (size_t)(L->n * L->g) * gemm_ceil_div(L->cg, t.tk) * rows * cols;
-    return gemm_conv_run(ctx, a, "gemm_bwd_data", &t, items);
+    return gemm_conv_launch(ctx, a, "gemm_bwd_data", &t, items, 0);
 }
 
 size_t gemm_backward_data_workspace(const clconv_ctx *ctx, const layer *L)

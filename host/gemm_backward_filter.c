@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
+#include "gemm_conv.h"
 
 /* The tunables of one device: a row of bf_rows. */
 typedef struct bf_tune {
@@ -51,16 +51,26 @@ static bf_tune bf_tunables(const clconv_devinfo *info)
 }
 
 /* The build options: every tunable as used (so the kernel and this file
- * cannot disagree), plus IDX_LONG for 64-bit indices. */
-static void bf_build_options(const bf_tune *t, int idx_long, char *buf, size_t cap)
+ * cannot disagree), plus IDX_LONG for 64-bit indices, COL1 for unit
+ * column strides (NCHW) and the layer's storage type. */
+static void bf_build_options(const bf_tune *t, int idx_long, const layer *L, char *buf,
+                             size_t cap)
 {
+    const char *dt = layer_dt_option(L);
     snprintf(buf, cap,
              "-DBF_VW=%lld -DBF_TM=%lld -DBF_TN=%lld -DBF_LS=%lld -DBF_BMAX=%lld -DBF_COLS=%lld"
-             " -DBF_CHUNK=%lld -DBF_WPCU=%lld -DBF_MINT=%lld -DBF_DOTWI=%lld%s",
+             " -DBF_CHUNK=%lld -DBF_WPCU=%lld -DBF_MINT=%lld -DBF_DOTWI=%lld%s%s%s%s",
              (long long)t->vw, (long long)t->tm, (long long)t->tn, (long long)t->ls,
              (long long)t->bmax, (long long)t->cols, (long long)t->chunk, (long long)t->wpcu,
-             (long long)t->mint, (long long)t->dotwi, idx_long ? " -DIDX_LONG" : "");
+             (long long)t->mint, (long long)t->dotwi, idx_long ? " -DIDX_LONG" : "",
+             gemm_cols_unit(L) ? " -DCOL1" : "", *dt ? " " : "", dt);
 }
+
+/* kernels/gemm_bwd_filter.cl's bwf_blocking: the plan as bwf_main takes it
+ * (same fields, same order). */
+typedef struct kbwf_blocking {
+    cl_long kgp, bm, cb, kblocks, cblocks, rps, cr, ql;
+} kbwf_blocking;
 
 /* How one layer is cut up. */
 typedef struct bf_plan {
@@ -148,11 +158,12 @@ static void plan_splits(const clconv_devinfo *info, const layer *L, bf_plan *p)
     if (!p->direct || chunks > 1)
         p->ws_floats = floats(p->splits * L->g * L->cg, L->r * L->s, p->kgp);
     /* a lone split writes dw itself: whole rows from local memory when the
-     * block fits beside dyT (16-lane vectors only), else one scattered
-     * store per element */
+     * block fits beside dyT (16-lane vectors and a KCRS dw only, whose rows
+     * are the block's columns), else one scattered store per element */
     const size_t stage = (size_t)(p->bm * p->cb * L->r * L->s) * sizeof(float);
     p->stage_bytes = 0;
-    if (p->direct && p->t.vw == 16 && p->local_bytes + stage <= info->local_mem)
+    if (p->direct && p->t.vw == 16 && L->flayout == CLCONV_KCRS &&
+        p->local_bytes + stage <= info->local_mem)
         p->stage_bytes = stage;
 }
 
@@ -177,8 +188,8 @@ static int needs_long(const layer *L, size_t ws_floats)
     if (L->x_elems > big || L->y_elems > big || L->w_elems > big || ws_floats > big)
         return 1;
     const int64_t lim = INT64_C(1) << 30;
-    const int64_t parts[] = {L->h, L->w, L->ph, L->pw, L->sh, L->sw, L->dh, L->dw};
-    for (int i = 0; i < 8; i++)
+    const int64_t parts[] = {L->h, L->w, L->ph, L->pw, L->pb, L->pr, L->sh, L->sw, L->dh, L->dw};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
         if (parts[i] >= lim / 4)
             return 1;
     /* each part < 2^28, so these products cannot overflow int64 */
@@ -217,9 +228,12 @@ static clconv_status plan_fits(const clconv_ctx *ctx, const pass_args *a, const 
     const uint64_t lim = bits >= 64 ? UINT64_MAX : (UINT64_C(1) << bits);
     const uint64_t ends[] = {(uint64_t)(a->a_off + L->x_elems), (uint64_t)(a->b_off + L->y_elems),
                              (uint64_t)(a->out_off + L->w_elems), (uint64_t)p->ws_floats};
+    /* the tensors' elements are esize bytes, the workspace's floats */
+    const uint64_t esz[] = {L->esize, L->esize, L->esize, sizeof(float)};
     for (int i = 0; i < 4; i++)
-        if (ends[i] > lim / sizeof(float)) {
-            snprintf(why, cap, "GEMM backward-filter: %llu floats exceed the device's %u-bit addresses",
+        if (ends[i] > lim / esz[i]) {
+            snprintf(why, cap,
+                     "GEMM backward-filter: %llu elements exceed the device's %u-bit addresses",
                      (unsigned long long)ends[i], bits);
             return CLCONV_DEVICE_LIMIT;
         }
@@ -241,11 +255,11 @@ clconv_status gemm_backward_filter_supports(const clconv_ctx *ctx, const pass_ar
     return plan_fits(ctx, a, &p, why, cap);
 }
 
-static clconv_status get_kernel(clconv_ctx *ctx, const bf_plan *p, const char *name,
-                                cl_kernel *k)
+static clconv_status get_kernel(clconv_ctx *ctx, const layer *L, const bf_plan *p,
+                                const char *name, cl_kernel *k)
 {
     char opts[512];
-    bf_build_options(&p->t, p->idx_long, opts, sizeof opts);
+    bf_build_options(&p->t, p->idx_long, L, opts, sizeof opts);
     return ctx_kernel(ctx, p->dot ? "gemm_bwd_filter_dot" : "gemm_bwd_filter", opts, name, k);
 }
 
@@ -253,18 +267,15 @@ static clconv_status run_main(clconv_ctx *ctx, const pass_args *a, const bf_plan
 {
     const layer *L = a->L;
     cl_kernel k;
-    TRY(get_kernel(ctx, p, "bwf_main", &k));
+    TRY(get_kernel(ctx, L, p, "bwf_main", &k));
     cl_long xo = (cl_long)a->a_off, yo = (cl_long)a->b_off, oo = (cl_long)a->out_off;
     cl_int beta = a->beta, direct = p->direct, by_s = p->by_s, staged = p->stage_bytes > 0;
+    const kgeom g = kgeom_of(L);
+    const kbwf_blocking bl = {p->kgp, p->bm, p->cb, p->kblocks, p->cblocks, p->rps, p->cr, p->ql};
     const karg args[] = {
         KARG(a->a), KARG(xo), KARG(a->b), KARG(yo), KARG(ws), KARG(a->out), KARG(oo),
         KARG(beta), KARG(direct), KARG(by_s), {p->local_bytes, NULL},
-        KARG(staged), {staged ? p->stage_bytes : 16 * sizeof(float), NULL},
-        KARG(L->n), KARG(L->c), KARG(L->h), KARG(L->w), KARG(L->k), KARG(L->p), KARG(L->q),
-        KARG(L->r), KARG(L->s), KARG(L->cg), KARG(L->kg), KARG(p->kgp),
-        KARG(L->sh), KARG(L->sw), KARG(L->ph), KARG(L->pw), KARG(L->dh), KARG(L->dw),
-        KARG(p->bm), KARG(p->cb), KARG(p->kblocks), KARG(p->cblocks), KARG(p->rps),
-        KARG(p->cr), KARG(p->ql),
+        KARG(staged), {staged ? p->stage_bytes : 16 * sizeof(float), NULL}, KARG(g), KARG(bl),
     };
     const size_t groups = (size_t)(p->splits * L->g * p->kblocks * p->cblocks);
     return ctx_launch(ctx, k, (int)(sizeof args / sizeof args[0]), args,
@@ -276,12 +287,12 @@ static clconv_status run_reduce(clconv_ctx *ctx, const pass_args *a, const bf_pl
 {
     const layer *L = a->L;
     cl_kernel k;
-    TRY(get_kernel(ctx, p, "bwf_reduce", &k));
+    TRY(get_kernel(ctx, L, p, "bwf_reduce", &k));
     cl_long oo = (cl_long)a->out_off;
     cl_int beta = a->beta;
-    const karg args[] = {KARG(ws), KARG(a->out), KARG(oo), KARG(beta), KARG(L->g),
-                         KARG(L->cg), KARG(L->r), KARG(L->s), KARG(L->kg), KARG(p->kgp),
-                         KARG(p->splits)};
+    const kgeom g = kgeom_of(L);
+    const karg args[] = {KARG(ws),  KARG(a->out), KARG(oo), KARG(beta),
+                         KARG(g),   KARG(p->kgp), KARG(p->splits)};
     const size_t items = (size_t)(L->g * L->cg * L->r * L->s * (p->kgp / p->t.vw));
     return ctx_launch(ctx, k, (int)(sizeof args / sizeof args[0]), args, items, 0, a->event);
 }
@@ -290,16 +301,13 @@ static clconv_status run_dot(clconv_ctx *ctx, const pass_args *a, const bf_plan 
 {
     const layer *L = a->L;
     cl_kernel k;
-    TRY(get_kernel(ctx, p, "bwf_dot", &k));
+    TRY(get_kernel(ctx, L, p, "bwf_dot", &k));
     cl_long xo = (cl_long)a->a_off, yo = (cl_long)a->b_off, oo = (cl_long)a->out_off;
     cl_int beta = a->beta, direct = p->direct;
+    const kgeom g = kgeom_of(L);
     const karg args[] = {
-        KARG(a->a), KARG(xo), KARG(a->b), KARG(yo), KARG(ws), KARG(a->out), KARG(oo),
-        KARG(beta), KARG(direct),
-        KARG(L->n), KARG(L->c), KARG(L->h), KARG(L->w), KARG(L->k), KARG(L->p), KARG(L->q),
-        KARG(L->r), KARG(L->s), KARG(L->cg), KARG(L->kg),
-        KARG(L->sh), KARG(L->sw), KARG(L->ph), KARG(L->pw), KARG(L->dh), KARG(L->dw),
-        KARG(p->rps), KARG(p->splits),
+        KARG(a->a), KARG(xo),   KARG(a->b), KARG(yo), KARG(ws),     KARG(a->out),
+        KARG(oo),   KARG(beta), KARG(direct), KARG(g), KARG(p->rps), KARG(p->splits),
     };
     return ctx_launch(ctx, k, (int)(sizeof args / sizeof args[0]), args,
                       (size_t)p->splits * L->w_elems, 0, p->direct ? a->event : NULL);
@@ -309,7 +317,7 @@ static clconv_status run_dot_reduce(clconv_ctx *ctx, const pass_args *a, const b
                                     cl_mem ws)
 {
     cl_kernel k;
-    TRY(ctx_kernel(ctx, "split_reduce", "", "split_reduce", &k));
+    TRY(ctx_kernel(ctx, "split_reduce", layer_dt_option(a->L), "split_reduce", &k));
     cl_long oo = (cl_long)a->out_off, elems = (cl_long)a->L->w_elems;
     cl_int beta = a->beta;
     const karg args[] = {KARG(ws), KARG(a->out), KARG(oo), KARG(beta), KARG(elems),
@@ -327,11 +335,11 @@ clconv_status gemm_backward_filter(clconv_ctx *ctx, const pass_args *a)
     /* build both kernels before enqueueing anything: a failed build must
      * leave dw untouched */
     cl_kernel unused;
-    TRY(get_kernel(ctx, &p, p.dot ? "bwf_dot" : "bwf_main", &unused));
+    TRY(get_kernel(ctx, a->L, &p, p.dot ? "bwf_dot" : "bwf_main", &unused));
     if (!p.direct && p.dot)
-        TRY(ctx_kernel(ctx, "split_reduce", "", "split_reduce", &unused));
+        TRY(ctx_kernel(ctx, "split_reduce", layer_dt_option(a->L), "split_reduce", &unused));
     else if (!p.direct)
-        TRY(get_kernel(ctx, &p, "bwf_reduce", &unused));
+        TRY(get_kernel(ctx, a->L, &p, "bwf_reduce", &unused));
     TRY(p.dot ? run_dot(ctx, a, &p, ws) : run_main(ctx, a, &p, ws));
     if (p.direct)
         return CLCONV_OK;

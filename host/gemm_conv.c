@@ -64,7 +64,13 @@ gemm_tile gemm_conv_tile(const clconv_ctx *ctx, const gemm_tile_row *rows, int64
 
 int gemm_conv_is_flat(const layer *L)
 {
-    return L->r == 1 && L->s == 1 && L->sh == 1 && L->sw == 1 && L->ph == 0 && L->pw == 0;
+    return L->r == 1 && L->s == 1 && L->sh == 1 && L->sw == 1 && L->ph == 0 && L->pw == 0 &&
+           L->pb == 0 && L->pr == 0;
+}
+
+int gemm_cols_unit(const layer *L)
+{
+    return L->xs[3] == 1 && L->ys[3] == 1;
 }
 
 /* A device with 32-bit addresses cannot reach past 4 GiB of a buffer. */
@@ -74,9 +80,12 @@ clconv_status gemm_conv_supports(const clconv_ctx *ctx, const pass_args *a, char
         return CLCONV_OK;
     const layer *L = a->L;
     const size_t ends[] = {a->a_off + L->x_elems, a->a_off + L->y_elems, a->b_off + L->w_elems,
-                           a->out_off + L->x_elems, a->out_off + L->y_elems};
+                           a->out_off + L->x_elems, a->out_off + L->y_elems,
+                           a->ep && a->ep->has_bias ? a->bias_off + (size_t)L->k : 0};
+    /* 4 GiB of elements, less a vector */
+    const size_t lim = ((size_t)4 << 30) / (L->esize ? L->esize : sizeof(float)) - 16;
     for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++)
-        if (ends[i] > ((size_t)1 << 30) - 16) { /* 4 GiB of floats, less a vector */
+        if (ends[i] > lim) {
             snprintf(why, cap,
                      "the device has %u-bit addresses: it cannot index a tensor reaching past "
                      "4 GiB",
@@ -87,43 +96,43 @@ clconv_status gemm_conv_supports(const clconv_ctx *ctx, const pass_args *a, char
 }
 
 clconv_status gemm_conv_launch(clconv_ctx *ctx, const pass_args *a, const char *kernel,
-                               const gemm_tile *t, size_t items, const cl_long *sizes,
-                               int nsizes)
+                               const gemm_tile *t, size_t items, int flat_bwd)
 {
     /* gemm_conv_supports has been asked (passes.c) */
+    const layer *L = a->L;
     /* one kernel per program: PoCL compiles all of a program's kernels */
+    const int flat = !strcmp(kernel, "gemm_flat");
     const int one = !strcmp(kernel, "gemm_fwd") ? 1 : !strcmp(kernel, "gemm_bwd_data") ? 2 : 3;
-    char opts[160];
-    snprintf(opts, sizeof opts, "-DONE_KERNEL=%d -DTK=%ld -DTP=%ld -DVW=%ld -DWG=%ld -DBLK=%ld%s%s",
-             one, t->tk, t->tp, t->vw, t->wg, t->blk, t->ct_fast ? " -DCT_FAST" : "",
-             layer_needs_long(a->L, items) ? " -DIDX_LONG" : "");
+    const char *dt = layer_dt_option(L);
+    char opts[256];
+    snprintf(opts, sizeof opts,
+             "-DONE_KERNEL=%d -DTK=%ld -DTP=%ld -DVW=%ld -DWG=%ld -DBLK=%ld%s%s%s%s%s%s", one,
+             t->tk, t->tp, t->vw, t->wg, t->blk, t->ct_fast ? " -DCT_FAST" : "",
+             layer_needs_long(L, items) ? " -DIDX_LONG" : "",
+             gemm_cols_unit(L) ? " -DCOL1" : "", a->ep ? " -DEPI" : "", *dt ? " " : "", dt);
     cl_kernel k;
     TRY(ctx_kernel(ctx, "gemm_conv", opts, kernel, &k));
     cl_long ao = (cl_long)a->a_off, bo = (cl_long)a->b_off, oo = (cl_long)a->out_off;
-    cl_int beta = a->beta;
-    karg args[7 + GEMM_MAX_SIZES] = {KARG(a->a), KARG(ao), KARG(a->b), KARG(bo),
-                                     KARG(a->out), KARG(oo), KARG(beta)};
-    for (int i = 0; i < nsizes && i < GEMM_MAX_SIZES; i++)
-        args[7 + i] = KARG(sizes[i]);
-    return ctx_launch(ctx, k, 7 + nsizes, args, items, (size_t)t->wg, a->event);
+    cl_int beta = a->beta, bwd = flat_bwd;
+    const kgeom g = kgeom_of(L);
+    /* without an epilogue the kernels never read E, nor the bias (a dummy:
+     * any valid buffer) */
+    const kepi plain = {1.0f, (cl_float)a->beta, 0.0f, 0, 0, 0};
+    const kepi *e = a->ep ? a->ep : &plain;
+    const int has_bias = a->ep && a->ep->has_bias;
+    cl_mem bias = has_bias ? a->bias : a->out;
+    cl_long bias_off = has_bias ? (cl_long)a->bias_off : 0;
+    const karg args[] = {KARG(a->a), KARG(ao), KARG(a->b), KARG(bo), KARG(a->out), KARG(oo),
+                         KARG(beta), KARG(g), KARG(*e), KARG(bias), KARG(bias_off), KARG(bwd)};
+    const int nargs = (int)(sizeof args / sizeof args[0]) - (flat ? 0 : 1);
+    return ctx_launch(ctx, k, nargs, args, items, (size_t)t->wg, a->event);
 }
 
-clconv_status gemm_conv_run(clconv_ctx *ctx, const pass_args *a, const char *kernel,
-                            const gemm_tile *t, size_t items)
+clconv_status gemm_flat_run(clconv_ctx *ctx, const pass_args *a, const gemm_tile *t, int bwd)
 {
     const layer *L = a->L;
-    const cl_long sizes[] = {L->n, L->c, L->h, L->w, L->k, L->p, L->q, L->r,
-                             L->s, L->g, L->sh, L->sw, L->ph, L->pw, L->dh, L->dw};
-    return gemm_conv_launch(ctx, a, kernel, t, items, sizes, 16);
-}
-
-clconv_status gemm_flat_run(clconv_ctx *ctx, const pass_args *a, const gemm_tile *t, int64_t m,
-                            int64_t l, int64_t wm, int64_t wl)
-{
-    const layer *L = a->L;
-    const int64_t hw = L->h * L->w;
+    const int64_t hw = L->h * L->w, m = bwd ? L->cg : L->kg;
     const size_t items = (size_t)(L->n * L->g) * (size_t)((m + t->tk - 1) / t->tk) *
                          (size_t)((hw + t->tp * t->vw - 1) / (t->tp * t->vw));
-    const cl_long sizes[] = {L->n, L->g, m, l, hw, wm, wl};
-    return gemm_conv_launch(ctx, a, "gemm_flat", t, items, sizes, 7);
+    return gemm_conv_launch(ctx, a, "gemm_flat", t, items, bwd);
 }

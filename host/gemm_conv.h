@@ -36,23 +36,24 @@ gemm_tile gemm_conv_tile(const clconv_ctx *ctx, const gemm_tile_row *rows, int64
                          int64_t tile_rows, int64_t cols);
 size_t gemm_ceil_div(int64_t a, int64_t b);
 
-/* A 1x1, stride-1, unpadded layer is a plain GEMM over the flattened
- * image (gemm_flat: no rows, no edges but the last columns). */
+/* A 1x1, stride-1 layer with no padding on any side is a plain GEMM over
+ * the flattened image (gemm_flat: no rows, no edges but the last columns). */
 int gemm_conv_is_flat(const layer *L);
 
+/* 1 when the columns of x and y (dy, dx) have element stride 1 (NCHW):
+ * the kernels' -DCOL1, under which column vectors are vector loads. */
+int gemm_cols_unit(const layer *L);
+
 /* Refuse (DEVICE_LIMIT) what the device cannot address, pick 32- or
- * 64-bit indices, build `kernel` for tile t, and launch `items`
- * work-items with the pass's buffers, offsets and beta, then `sizes`. */
-#define GEMM_MAX_SIZES 16
+ * 64-bit indices, build `kernel` of kernels/gemm_conv.cl for tile t and
+ * the layer's storage type, layout and epilogue, and launch `items`
+ * work-items with the pass's buffers, offsets and beta, the layer's
+ * geometry, the epilogue (a->ep, or a plain one) and its bias, and for
+ * gemm_flat its direction `flat_bwd`. */
 clconv_status gemm_conv_launch(clconv_ctx *ctx, const pass_args *a, const char *kernel,
-                               const gemm_tile *t, size_t items, const cl_long *sizes,
-                               int nsizes);
-/* gemm_fwd / gemm_bwd_data: the layer's sizes as the kernels take them. */
-clconv_status gemm_conv_run(clconv_ctx *ctx, const pass_args *a, const char *kernel,
-                            const gemm_tile *t, size_t items);
-/* gemm_flat: m output channels and l reduction channels per group, the
- * filter read at w[g*m*l + m*wm + l*wl]. */
-clconv_status gemm_flat_run(clconv_ctx *ctx, const pass_args *a, const gemm_tile *t, int64_t m,
-                            int64_t l, int64_t wm, int64_t wl);
+                               const gemm_tile *t, size_t items, int flat_bwd);
+/* gemm_flat: forward (bwd 0: Kg output channels) or backward-data (bwd 1:
+ * Cg output channels) over the flattened image. */
+clconv_status gemm_flat_run(clconv_ctx *ctx, const pass_args *a, const gemm_tile *t, int bwd);
 
 #endif

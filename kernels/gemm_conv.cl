@@ -4,7 +4,13 @@
  * (no im2col, no upsampled dy, no flipped filter).
  *
  * Shapes: x N x C x H x W, w K x Cg x R x S, y/dy N x K x P x Q, with
- * G groups, Cg = C/G, Kg = K/G; stride sh/sw, padding ph/pw, dilation dh/dw.
+ * G groups, Cg = C/G, Kg = K/G; stride sh/sw, padding ph/pw at the top and
+ * left (the bottom and right padding only set P and Q), dilation dh/dw.
+ * The layer comes as one `geom` argument (prelude.cl): every tensor is
+ * indexed through its element strides, so any layout runs (NCHW or NHWC
+ * for x, y, dy, dx; KCRS or KRSC for w), and stored as dt_t (DT): each
+ * element is loaded as float (load_el / load_elN), summed in fp32 and
+ * rounded once when stored.
  *
  * Tiles (build options, defaults below): each work-item owns a register
  * tile of TK channels x TP rows x VW consecutive columns (VW = 1, 4, 8 or
@@ -21,14 +27,19 @@
  * select the loaded operand (masks held for the products would crowd the
  * registers), and a tile that comes out with a NaN or Inf is summed again
  * lane by lane, selecting each product (edge_pass; slower, so only then).
- * WG is the
- * work-group size (reqd_work_group_size).  CT_FAST makes the channel tile
- * the fastest-varying part of the work-item id (neighbouring work-items
- * then share their input loads instead of their filter).  IDX_LONG makes
- * every index 64-bit (the host sets it when a tensor, the work-item count
- * or a layer size is too large for 32-bit index arithmetic).  ONE_KERNEL
- * = 1, 2 or 3 builds only gemm_fwd, gemm_bwd_data or gemm_flat (PoCL
- * compiles every kernel of a program when it builds it).
+ * COL1 says that the columns of x and y (dy, dx) have element stride 1
+ * (NCHW): the column vectors are then vloadN (load_elN) and the edge tiles
+ * take the masked vector loads above; without it (NHWC) a vector of
+ * columns is gathered lane by lane through the strides (gload_step inside,
+ * gather_window at the edges, both exact).  WG is the work-group size
+ * (reqd_work_group_size).  CT_FAST makes the channel tile the
+ * fastest-varying part of the work-item id (neighbouring work-items then
+ * share their input loads instead of their filter).  IDX_LONG makes every
+ * index 64-bit (the host sets it when a tensor, the work-item count or a
+ * layer size is too large for 32-bit index arithmetic).  ONE_KERNEL = 1,
+ * 2 or 3 builds only gemm_fwd, gemm_bwd_data or gemm_flat (PoCL compiles
+ * every kernel of a program when it builds it).  EPI (gemm_fwd, forward
+ * gemm_flat): the store step applies the fused epilogue `E` (below).
  * Assumes: TK <= the channels of a group the tile runs over (Kg forward,
  * Cg backward-data, M flat): the last channel tile is shifted down to end
  * at the group's last channel rather than clipped, and stores only the
@@ -38,7 +49,10 @@
  *   y[n][k][p][q] = (beta ? old : 0) + sum_{c<Cg, r<R, s<S}
  *       x[n][g*Cg+c][p*sh-ph+r*dh][q*sw-pw+s*dw] * w[k][c][r][s],  g = k/Kg,
  *   out-of-range x rows/columns contributing no term (not 0 * w, which is
- *   NaN for an Inf or NaN weight).
+ *   NaN for an Inf or NaN weight).  With EPI the element stored is
+ *   act(alpha * sum + beta * old + bias[k]) instead (epi_apply; old read
+ *   only when E.beta != 0, bias[k] only when E.has_bias, once per channel
+ *   of the tile).
  *   Work-item id (dimension 0, at least ceil-tiled, extra ids return):
  *   qb fastest, then pb, kb (within the group), g, n (kb first under
  *   CT_FAST); its tile is k = g*Kg + min(kb*TK, Kg-TK) + [0,TK),
@@ -53,29 +67,34 @@
  *   there p and q step by 1 with i and j, so each phase is a small dense
  *   stride-1 convolution of dy with the taps r = r0 + m*sh/gcd(sh,dh)
  *   (likewise s): the zeros of the upsampled dy are never visited.  A
- *   phase with no taps writes 0 (beta 0) or old + 0 (beta 1).
+ *   phase with no taps writes 0 (beta 0) or old + 0 (beta 1).  E and bias
+ *   are not used (the same argument list as gemm_fwd).
  *   Work-item id: jb fastest, then fw, ib, fh, cb, g, n (cb first under
  *   CT_FAST); its tile is
  *   c = g*Cg + min(cb*TK, Cg-TK) + [0,TK), i = ib*TP + [0,TP),
  *   j = jb*VW + [0,VW), clipped to the phase's rows and columns.
  *
  * CONTRACT gemm_flat
- *   A 1x1, stride-1, unpadded layer is a plain GEMM per image and group:
+ *   A 1x1, stride-1, unpadded layer is a plain GEMM per image and group
+ *   over the H*W positions j (at the tensors' column stride: a dense
+ *   image's rows follow each other, whatever the layout):
  *   out[n][g*M+m][j] = (beta ? old : 0)
- *       + sum_{l<L} w[g*M*L + m*wm + l*wl] * in[n][g*L+l][j],  j < HW,
- *   in N x G*L x HW, out N x G*M x HW.  Forward: M = Kg, L = Cg, wm = Cg,
- *   wl = 1; backward-data: M = Cg, L = Kg, wm = 1, wl = Cg.
+ *       + sum_{l<L} w[g*Kg*Cg + m*wm + l*wl] * in[n][g*L+l][j],  j < H*W.
+ *   Forward (bwd = 0): in x, out y, M = Kg, L = Cg, wm = the filter
+ *   stride of w, wl its channel stride (with EPI: the epilogue as in
+ *   gemm_fwd, k = g*M+m); backward-data (bwd = 1): in dy, out dx, M = Cg,
+ *   L = Kg, wm and wl swapped (1x1 filters are the same in KCRS and KRSC).
  *   Tile: TK output channels x TP*VW consecutive columns (TP vectors).
  *   Work-item id: jb fastest, then mb, g, n (mb first under CT_FAST);
  *   channels m = min(mb*TK, M-TK) + [0,TK), columns j = jb*TP*VW + [0,TP*VW)
- *   clipped to HW.
+ *   clipped to H*W.
  *
- * All: offsets in floats, sizes as long; never read the output when
- * beta == 0 (it may hold NaN); read only inside [off, off + elements) of
- * each tensor (a vector load that would leave it is done lane by lane);
- * vector loads are unaligned-safe (vloadN); fixed summation order, no
- * atomics (bitwise deterministic); every output element of the tensor is
- * written exactly once.
+ * All: offsets in elements of dt_t; never read the output when beta == 0
+ * (with EPI: when E.beta == 0) (it may hold NaN); read only inside [off,
+ * off + elements) of each tensor (a vector load that would leave it is
+ * done lane by lane); vector loads are unaligned-safe (vloadN); fixed
+ * summation order, no atomics (bitwise deterministic); every output
+ * element of the tensor is written exactly once.
  */
 #ifndef TK
 #define TK 8
@@ -95,39 +114,50 @@
 #define BLK 32
 #endif
 
-/* idx, uidx: prelude.cl (IDX_LONG) */
+/* idx, uidx, dt_t, load_el*, store_el*, geom, epi: prelude.cl */
 
+/* VLOAD / VSTORE: a vector of a private array; GLOAD / GSTORE: VW
+ * consecutive elements of a tensor (storage type, as float), GLOAD_EVEN
+ * the even ones of 2*VW (stride 2). */
 #if VW == 1
 typedef float vec;
 typedef int ivec;
 #define LANES 0
 #define VLOAD(p) (*(p))
-#define VLOAD_EVEN(p) (*(p))
 #define VSTORE(v, p) (*(p) = (v))
+#define GLOAD(p) load_el(p, 0)
+#define GLOAD_EVEN(p) load_el(p, 0)
+#define GSTORE(v, p) store_el(p, 0, v)
 #define VKEEP(old, new, m) ((m) ? (new) : (old))
 #elif VW == 4
 typedef float4 vec;
 typedef int4 ivec;
 #define LANES ((int4)(0, 1, 2, 3))
 #define VLOAD(p) vload4(0, p)
-#define VLOAD_EVEN(p) (vload8(0, p).even)
 #define VSTORE(v, p) vstore4(v, 0, p)
+#define GLOAD(p) load_el4(p, 0)
+#define GLOAD_EVEN(p) (load_el8(p, 0).even)
+#define GSTORE(v, p) store_el4(p, 0, v)
 #define VKEEP(old, new, m) select(old, new, m)
 #elif VW == 8
 typedef float8 vec;
 typedef int8 ivec;
 #define LANES ((int8)(0, 1, 2, 3, 4, 5, 6, 7))
 #define VLOAD(p) vload8(0, p)
-#define VLOAD_EVEN(p) (vload16(0, p).even)
 #define VSTORE(v, p) vstore8(v, 0, p)
+#define GLOAD(p) load_el8(p, 0)
+#define GLOAD_EVEN(p) (load_el16(p, 0).even)
+#define GSTORE(v, p) store_el8(p, 0, v)
 #define VKEEP(old, new, m) select(old, new, m)
 #elif VW == 16
 typedef float16 vec;
 typedef int16 ivec;
 #define LANES ((int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
 #define VLOAD(p) vload16(0, p)
-#define VLOAD_EVEN(p) ((float16)(vload16(0, p).even, vload16(0, (p) + 16).even))
 #define VSTORE(v, p) vstore16(v, 0, p)
+#define GLOAD(p) load_el16(p, 0)
+#define GLOAD_EVEN(p) ((float16)(load_el16(p, 0).even, load_el16(p, 16).even))
+#define GSTORE(v, p) store_el16(p, 0, v)
 #define VKEEP(old, new, m) select(old, new, m)
 #else
 #error "VW must be 1, 4, 8 or 16"
@@ -135,6 +165,16 @@ typedef int16 ivec;
 /* VKEEP: new in the lanes of mask m, old in the others; VSELECT: v in the
  * lanes of m, 0 in the others */
 #define VSELECT(v, m) VKEEP((vec)0.0f, v, m)
+
+/* The element stride of a column of x (dx) and of y (dy): the constant 1
+ * under COL1, so that column vectors are vector loads, else the layer's. */
+#ifdef COL1
+#define XCOL(G) ((idx)1)
+#define YCOL(G) ((idx)1)
+#else
+#define XCOL(G) ((idx)(G)->xs[3])
+#define YCOL(G) ((idx)(G)->ys[3])
+#endif
 
 #define TILE (TK * TP)
 /* helpers that take the tile by pointer: always inlined, or the tile
@@ -148,7 +188,7 @@ typedef int16 ivec;
     do {                                                                    \
         float wv_[TK];                                                      \
         _Pragma("unroll") for (int a_ = 0; a_ < TK; a_++)                   \
-            wv_[a_] = (w0)[a_ * (wst)];                                     \
+            wv_[a_] = load_el((w0), a_ * (wst));                            \
         _Pragma("unroll") for (int i_ = 0; i_ < TP; i_++) {                 \
             const vec v_ = LOADV(i_);                                       \
             _Pragma("unroll") for (int a_ = 0; a_ < TK; a_++)               \
@@ -162,14 +202,19 @@ typedef int16 ivec;
 #define TAP_MASKED(acc, w0, wst, LOADV) TAP_KEEP(acc, w0, wst, LOADV, KEEP_M)
 
 /* An edge tap whose loads LD(i) are real in the lanes of m[i] only (see
- * the top of the file): EDGE_EXACT, each product kept only in m; else the
- * operand zeroed outside m, and edge_pass to sum a non-finite tile again. */
+ * the top of the file): each product kept only in m (TP <= 2), else the
+ * operand zeroed outside m, and edge_pass to sum a non-finite tile again.
+ * EDGE_EXACT: an edge tile's first pass is already exact (the masked
+ * products, or, without COL1, only lane-by-lane gathers). */
 #if TP <= 2
-#define EDGE_EXACT 1
 #define TAP_EDGE(acc, w0, wst, LD) TAP_MASKED(acc, w0, wst, LD)
 #else
-#define EDGE_EXACT 0
 #define TAP_EDGE(acc, w0, wst, LD) TAP(acc, w0, wst, LD##_ZEROED)
+#endif
+#if TP <= 2 || !defined(COL1)
+#define EDGE_EXACT 1
+#else
+#define EDGE_EXACT 0
 #endif
 
 /* A tile of TK channels starting at b*TK, shifted down to end at n when
@@ -187,9 +232,21 @@ TILE_FN void tile_zero(vec acc[TILE])
         acc[a] = 0.0f;
 }
 
-/* Lane by lane: columns ix + j*st of `row`, 0 outside [0, width);
- * *real gets the lanes inside (a select mask). */
-TILE_FN vec gather_window(__global const float *row, idx ix, idx st, idx width, ivec *real)
+/* VW elements at element step st from p, lane by lane (all inside the
+ * tensor): a column vector when the columns are not contiguous. */
+TILE_FN vec gload_step(__global const dt_t *p, idx st)
+{
+    float t[VW];
+    #pragma unroll
+    for (int j = 0; j < VW; j++)
+        t[j] = load_el(p, j * st);
+    return VLOAD(t);
+}
+
+/* Lane by lane: columns ix + j*st of `row` (column c at element c*cs),
+ * 0 outside [0, width); *real gets the lanes inside (a select mask). */
+TILE_FN vec gather_window(__global const dt_t *row, idx ix, idx st, idx width, idx cs,
+                          ivec *real)
 {
     float t[VW];
     int in[VW];
@@ -197,7 +254,7 @@ TILE_FN vec gather_window(__global const float *row, idx ix, idx st, idx width, 
     for (int j = 0; j < VW; j++) {
         idx col = ix + j * st;
         in[j] = col >= 0 && col < width ? -1 : 0;
-        t[j] = in[j] ? row[col] : 0.0f;
+        t[j] = in[j] ? load_el(row, col * cs) : 0.0f;
     }
     *real = VLOAD(in);
     return VLOAD(t);
@@ -240,6 +297,7 @@ TILE_FN int edge_pass(int exact, vec acc[TILE])
     return 1;
 }
 
+#ifdef COL1
 /* Lanes j with 0 <= ix + j*st < width, as a select mask (st <= 2;
  * clamped so that int holds it). */
 static ivec col_mask(idx ix, idx st, idx width)
@@ -250,65 +308,101 @@ static ivec col_mask(idx ix, idx st, idx width)
     return (off >= lo) & (off < hi);
 }
 #endif
+#endif
 
-/* Store one VW-column vector of a tile row: `n` valid columns at stride
- * `st` from dst (vector store when dense and whole); adds the old value
- * when beta. */
-static void store_cols(__global float *dst, vec v, idx n, idx st, int beta)
+/* Store one VW-column vector of a tile row: `n` valid columns at element
+ * step `st` from dst (vector store when dense and whole); adds the old
+ * value when beta. */
+static void store_cols(__global dt_t *dst, vec v, idx n, idx st, int beta)
 {
     if (st == 1 && n >= VW) {
-        VSTORE(beta ? v + VLOAD(dst) : v, dst);
+        GSTORE(beta ? v + GLOAD(dst) : v, dst);
         return;
     }
     float t[VW];
-#if VW == 1
-    t[0] = v;
-#else
     VSTORE(v, t);
-#endif
     #pragma unroll
     for (int j = 0; j < VW && j < n; j++)
-        dst[j * st] = beta ? dst[j * st] + t[j] : t[j];
+        store_el(dst, j * st, beta ? load_el(dst, j * st) + t[j] : t[j]);
 }
 
-/* The forward tile when its whole input window lies inside x: plain
- * (unmasked) vector loads, stride 1 or 2 (VLD), channels outermost so
- * that the tile's filter taps are read in order. */
+#ifdef EPI
+/* What epi_apply stores for one element whose channel's bias b the tile
+ * read once: the linear part from epi_apply (lin: E's alpha and beta, no
+ * bias, identity), then b, then E's activation - the same operations in
+ * the same order as epi_apply(E, ...). */
+static float epi_biased(const epi *E, const epi *lin, float acc, __global const dt_t *y, idx yi,
+                        float b)
+{
+    const float v = epi_apply(lin, acc, y, yi, y, 0);
+    return act_apply(E->act, E->has_bias ? v + b : v, E->param);
+}
+
+/* store_cols with the epilogue: each element act(alpha*acc + beta*old + b). */
+static void store_cols_epi(__global dt_t *dst, vec v, idx n, idx st, const epi *E,
+                           const epi *lin, float b)
+{
+    float t[VW];
+    VSTORE(v, t);
+    #pragma unroll
+    for (int j = 0; j < VW && j < n; j++)
+        store_el(dst, j * st, epi_biased(E, lin, t[j], dst, j * st, b));
+}
+
+/* The biases of channels k0 .. k0+TK-1 (those below kend), read once. */
+static void tile_bias(float bk[TK], const epi *E, __global const dt_t *bias, idx k0, idx kend)
+{
+    #pragma unroll
+    for (int a = 0; a < TK; a++)
+        bk[a] = E->has_bias && k0 + a < kend ? load_el(bias, k0 + a) : 0.0f;
+}
+#endif
+
+/* The forward tile when its whole input window lies inside x: unmasked
+ * column vectors VLD (GLOAD for stride 1, GLOAD_EVEN for 2, GLOAD_STEP
+ * without COL1), channels outermost so that the tile's filter taps are
+ * read in order. */
 #define FWD_INTERIOR(VLD)                                                   \
+    __global const dt_t *xw = xg + iy0 * XR + ix0 * XQ;                     \
     for (idx c = 0; c < Cg; c++) {                                          \
-        __global const float *xc = xw + c * HW;                             \
-        __global const float *wc = wk + c * RS;                             \
+        __global const dt_t *xcp = xw + c * XC;                             \
+        __global const dt_t *wcp = wk + c * WC;                             \
         for (idx r = 0; r < R; r++) {                                       \
-            __global const float *xr = xc + r * dh * W;                     \
+            __global const dt_t *xrp = xcp + r * dh * XR;                   \
             for (idx s = 0; s < S; s++) {                                   \
-                __global const float *xs = xr + s * dw;                     \
-                TAP(acc, wc + r * S + s, CgRS, FWD_LD_##VLD);               \
+                __global const dt_t *xsp = xrp + s * dw * XQ;               \
+                TAP(acc, wcp + r * WR + s * WS, WK, FWD_LD_##VLD);          \
             }                                                               \
         }                                                                   \
     }
-#define FWD_LD_VLOAD(i) VLOAD(xs + (i) * sh * W)
-#define FWD_LD_VLOAD_EVEN(i) VLOAD_EVEN(xs + (i) * sh * W)
+#define FWD_LD_GLOAD(i) GLOAD(xsp + (i) * sh * XR)
+#define FWD_LD_GLOAD_EVEN(i) GLOAD_EVEN(xsp + (i) * sh * XR)
+#define FWD_LD_GLOAD_STEP(i) gload_step(xsp + (i) * sh * XR, sw * XQ)
 
 /* An edge tile, for one tap: the channel loop with rows and column masks
  * fixed (m[i] all zero for a row outside x, which is read clamped). */
 #define FWD_EDGE(VLD)                                                       \
     for (idx c = cblk; c < ce; c++)                                           \
-        TAP_EDGE(acc, wt + c * RS, CgRS, FWD_EDGE_LD_##VLD);
-#define FWD_EDGE_LD_VLOAD(i) VLOAD(xg + c * HW + ro[i])
-#define FWD_EDGE_LD_VLOAD_ZEROED(i) VSELECT(FWD_EDGE_LD_VLOAD(i), m[i])
-#define FWD_EDGE_LD_VLOAD_EVEN(i) VLOAD_EVEN(xg + c * HW + ro[i])
-#define FWD_EDGE_LD_VLOAD_EVEN_ZEROED(i) VSELECT(FWD_EDGE_LD_VLOAD_EVEN(i), m[i])
+        TAP_EDGE(acc, wt + c * WC, WK, FWD_EDGE_LD_##VLD);
+#define FWD_EDGE_LD_GLOAD(i) GLOAD(xg + c * XC + ro[i])
+#define FWD_EDGE_LD_GLOAD_ZEROED(i) VSELECT(FWD_EDGE_LD_GLOAD(i), m[i])
+#define FWD_EDGE_LD_GLOAD_EVEN(i) GLOAD_EVEN(xg + c * XC + ro[i])
+#define FWD_EDGE_LD_GLOAD_EVEN_ZEROED(i) VSELECT(FWD_EDGE_LD_GLOAD_EVEN(i), m[i])
 
 #if !defined(ONE_KERNEL) || ONE_KERNEL == 1
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
-void gemm_fwd(__global const float *x, long x_off, __global const float *w, long w_off,
-              __global float *y, long y_off, int beta,
-              long N_, long C_, long H_, long W_, long K_, long P_, long Q_, long R_, long S_,
-              long G_, long sh_, long sw_, long ph_, long pw_, long dh_, long dw_)
+void gemm_fwd(__global const dt_t *x, long x_off, __global const dt_t *w, long w_off,
+              __global dt_t *y, long y_off, int beta, geom gm, epi E,
+              __global const dt_t *bias, long bias_off)
 {
-    const idx N = N_, C = C_, H = H_, W = W_, K = K_, P = P_, Q = Q_, R = R_, S = S_, G = G_;
-    const idx sh = sh_, sw = sw_, ph = ph_, pw = pw_, dh = dh_, dw = dw_;
-    const idx Cg = C / G, Kg = K / G, HW = H * W, RS = R * S, CgRS = Cg * RS;
+    const idx N = gm.n, H = gm.h, W = gm.w, P = gm.p, Q = gm.q, R = gm.r, S = gm.s, G = gm.g;
+    const idx sh = gm.sh, sw = gm.sw, ph = gm.ph, pw = gm.pw, dh = gm.dh, dw = gm.dw;
+    const idx Cg = gm.cg, Kg = gm.kg;
+    /* element strides: x's image, channel, row, column; w's filter,
+     * channel, row, column; y's image, channel, row, column */
+    const idx XN = gm.xs[0], XC = gm.xs[1], XR = gm.xs[2], XQ = XCOL(&gm);
+    const idx WK = gm.ws[0], WC = gm.ws[1], WR = gm.ws[2], WS = gm.ws[3];
+    const idx YN = gm.ys[0], YK = gm.ys[1], YR = gm.ys[2], YQ = YCOL(&gm);
     const idx QB = (Q + VW - 1) / VW, PB = (P + TP - 1) / TP, KB = (Kg + TK - 1) / TK;
     idx t = get_global_id(0);
     if (t >= N * G * KB * PB * QB)
@@ -328,9 +422,9 @@ void gemm_fwd(__global const float *x, long x_off, __global const float *w, long
     const idx g = t % G, n = t / G;
     const idx q0 = qb * VW, p0 = pb * TP, k0 = tile_start(kb, Kg);
 
-    const idx xbase = (n * C + g * Cg) * HW, total = N * C * HW;
-    __global const float *xg = x + x_off + xbase;
-    __global const float *wk = w + w_off + (g * Kg + k0) * CgRS;
+    const idx xbase = n * XN + g * Cg * XC, total = N * XN;
+    __global const dt_t *xg = x + x_off + xbase;
+    __global const dt_t *wk = w + w_off + (g * Kg + k0) * WK;
     vec acc[TILE];
     tile_zero(acc);
 
@@ -340,13 +434,18 @@ void gemm_fwd(__global const float *x, long x_off, __global const float *w, long
     const idx iy0 = p0 * sh - ph, ix0 = q0 * sw - pw;
     const int inside = iy0 >= 0 && iy0 + (TP - 1) * sh + (R - 1) * dh < H && ix0 >= 0 &&
                        ix0 + VW * sw - 1 + (S - 1) * dw < W;
+#ifdef COL1
     if (inside && sw == 1) {
-        __global const float *xw = xg + iy0 * W + ix0;
-        FWD_INTERIOR(VLOAD)
+        FWD_INTERIOR(GLOAD)
     } else if (inside && sw == 2) {
-        __global const float *xw = xg + iy0 * W + ix0;
-        FWD_INTERIOR(VLOAD_EVEN)
-    } else {
+        FWD_INTERIOR(GLOAD_EVEN)
+    } else
+#else
+    if (inside) {
+        FWD_INTERIOR(GLOAD_STEP)
+    } else
+#endif
+    {
         /* taps outside the channel loop: row checks, column masks and
          * whether whole vectors stay inside x are worked out once per tap
          * of a block of BLK channels; the exact pass of edge_pass takes the
@@ -356,6 +455,8 @@ void gemm_fwd(__global const float *x, long x_off, __global const float *w, long
         for (idx r = 0; r < R; r++)
             for (idx s = 0; s < S; s++) {
                 const idx ce = min(cblk + BLK, Cg), ix = ix0 + s * dw;
+                __global const dt_t *wt = wk + r * WR + s * WS;
+#ifdef COL1
                 idx ro[TP];
                 ivec m[TP];
                 int any = 0;
@@ -363,33 +464,35 @@ void gemm_fwd(__global const float *x, long x_off, __global const float *w, long
                 for (int i = 0; i < TP; i++) {
                     const idx iy = iy0 + i * sh + r * dh;
                     const int ok = iy >= 0 && iy < H;
-                    ro[i] = clamp(iy, (idx)0, H - 1) * W + ix;
+                    ro[i] = clamp(iy, (idx)0, H - 1) * XR + ix * XQ;
                     m[i] = ok && sw <= 2 ? col_mask(ix, sw, W) : (ivec)0;
                     any |= ok;
                 }
                 if (!any)
                     continue;
-                __global const float *wt = wk + r * S + s;
                 /* from the first row of channel 0 to the last of channel Cg-1 */
                 const int whole = !exact && xbase + ro[0] >= 0 &&
-                                  xbase + ro[TP - 1] + (Cg - 1) * HW + sw * VW <= total;
+                                  xbase + ro[TP - 1] + (Cg - 1) * XC + sw * VW <= total;
                 if (whole && sw == 1) {
-                    FWD_EDGE(VLOAD)
+                    FWD_EDGE(GLOAD)
                 } else if (whole && sw == 2) {
-                    FWD_EDGE(VLOAD_EVEN)
-                } else {
+                    FWD_EDGE(GLOAD_EVEN)
+                } else
+#endif
+                {
                     for (idx c = cblk; c < ce; c++) {
                         float wv[TK];
                         #pragma unroll
                         for (int a = 0; a < TK; a++)
-                            wv[a] = wt[a * CgRS + c * RS];
+                            wv[a] = load_el(wt, a * WK + c * WC);
                         #pragma unroll
                         for (int i = 0; i < TP; i++) {
                             const idx iy = iy0 + i * sh + r * dh;
                             if (iy < 0 || iy >= H)
                                 continue;
                             ivec real;
-                            const vec v = gather_window(xg + c * HW + iy * W, ix, sw, W, &real);
+                            const vec v =
+                                gather_window(xg + c * XC + iy * XR, ix, sw, W, XQ, &real);
                             row_fma(acc + i * TK, wv, v, real);
                         }
                     }
@@ -398,13 +501,23 @@ void gemm_fwd(__global const float *x, long x_off, __global const float *w, long
     }
     /* a shifted last tile stores only the channels past the previous tile */
     const idx kfirst = kb * TK;
+    __global dt_t *yt = y + y_off + n * YN + (g * Kg + k0) * YK + p0 * YR + q0 * YQ;
+#ifdef EPI
+    float bk[TK];
+    tile_bias(bk, &E, bias + bias_off, g * Kg + k0, (g + 1) * Kg);
+    const epi lin = {E.alpha, E.beta, 0.0f, 0, 0, 0};
+#endif
     #pragma unroll
     for (int i = 0; i < TP; i++)
         #pragma unroll
         for (int a = 0; a < TK; a++)
             if (p0 + i < P && k0 + a < Kg && k0 + a >= kfirst)
-                store_cols(y + y_off + ((n * K + g * Kg + k0 + a) * P + p0 + i) * Q + q0,
-                           acc[i * TK + a], Q - q0, 1, beta);
+#ifdef EPI
+                store_cols_epi(yt + a * YK + i * YR, acc[i * TK + a], Q - q0, YQ, &E, &lin,
+                               bk[a]);
+#else
+                store_cols(yt + a * YK + i * YR, acc[i * TK + a], Q - q0, YQ, beta);
+#endif
 }
 
 #endif
@@ -431,19 +544,26 @@ static idx first_tap(idx base, idx d, idx st, idx M, idx *step)
     return M;
 }
 
-#define BWD_LD_INNER(i) VLOAD(dyr + (i) * Q)
-#define BWD_LD_EDGE(i) VLOAD(dyg + kl * PQ + ro[i])
+#ifdef COL1
+#define BWD_LD_INNER(i) GLOAD(dyr + (i) * YR)
+#else
+#define BWD_LD_INNER(i) gload_step(dyr + (i) * YR, YQ)
+#endif
+#define BWD_LD_EDGE(i) GLOAD(dyg + kl * YK + ro[i])
 #define BWD_LD_EDGE_ZEROED(i) VSELECT(BWD_LD_EDGE(i), m[i])
 
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
-void gemm_bwd_data(__global const float *dy, long dy_off, __global const float *w, long w_off,
-                   __global float *dx, long dx_off, int beta,
-                   long N_, long C_, long H_, long W_, long K_, long P_, long Q_, long R_,
-                   long S_, long G_, long sh_, long sw_, long ph_, long pw_, long dh_, long dw_)
+void gemm_bwd_data(__global const dt_t *dy, long dy_off, __global const dt_t *w, long w_off,
+                   __global dt_t *dx, long dx_off, int beta, geom gm, epi E,
+                   __global const dt_t *bias, long bias_off)
 {
-    const idx N = N_, C = C_, H = H_, W = W_, K = K_, P = P_, Q = Q_, R = R_, S = S_, G = G_;
-    const idx sh = sh_, sw = sw_, ph = ph_, pw = pw_, dh = dh_, dw = dw_;
-    const idx Cg = C / G, Kg = K / G, PQ = P * Q, RS = R * S, CgRS = Cg * RS;
+    const idx N = gm.n, H = gm.h, W = gm.w, P = gm.p, Q = gm.q, R = gm.r, S = gm.s, G = gm.g;
+    const idx sh = gm.sh, sw = gm.sw, ph = gm.ph, pw = gm.pw, dh = gm.dh, dw = gm.dw;
+    const idx Cg = gm.cg, Kg = gm.kg;
+    /* element strides of dx, w and dy, as in gemm_fwd */
+    const idx XN = gm.xs[0], XC = gm.xs[1], XR = gm.xs[2], XQ = XCOL(&gm);
+    const idx WK = gm.ws[0], WC = gm.ws[1], WR = gm.ws[2], WS = gm.ws[3];
+    const idx YN = gm.ys[0], YK = gm.ys[1], YR = gm.ys[2], YQ = YCOL(&gm);
     const idx FH = min(sh, H), FW = min(sw, W);
     const idx IB = ((H + sh - 1) / sh + TP - 1) / TP, JB = ((W + sw - 1) / sw + VW - 1) / VW;
     const idx CB = (Cg + TK - 1) / TK;
@@ -472,9 +592,9 @@ void gemm_bwd_data(__global const float *dy, long dy_off, __global const float *
     idx rstep, sstep;
     const idx r0 = first_tap(fh + ph, dh, sh, R, &rstep);
     const idx s0 = first_tap(fw + pw, dw, sw, S, &sstep);
-    const idx ybase = (n * K + g * Kg) * PQ, total = N * K * PQ;
-    __global const float *dyg = dy + dy_off + ybase;
-    __global const float *wg = w + w_off + (g * Kg * Cg + c0) * RS;
+    const idx ybase = n * YN + g * Kg * YK, total = N * YN;
+    __global const dt_t *dyg = dy + dy_off + ybase;
+    __global const dt_t *wg = w + w_off + g * Kg * WK + c0 * WC;
     vec acc[TILE];
     tile_zero(acc);
 
@@ -488,14 +608,15 @@ void gemm_bwd_data(__global const float *dy, long dy_off, __global const float *
     /* from one tap to the next the dy row falls by dpr, the column by dqs */
     const idx dpr = rstep * dh / sh, dqs = sstep * dw / sw;
     if (inside) {
-        const idx first = ((fh + ph - r0 * dh) / sh + i0) * Q + (fw + pw - s0 * dw) / sw + j0;
+        const idx first = ((fh + ph - r0 * dh) / sh + i0) * YR +
+                          ((fw + pw - s0 * dw) / sw + j0) * YQ;
         for (idx kl = 0; kl < Kg; kl++) {
-            __global const float *dyk = dyg + kl * PQ + first;
-            __global const float *wk = wg + kl * CgRS;
-            for (idx r = r0, ro = 0; r < R; r += rstep, ro -= dpr * Q)
-                for (idx s = s0, so = ro; s < S; s += sstep, so -= dqs) {
-                    __global const float *dyr = dyk + so;
-                    TAP(acc, wk + r * S + s, RS, BWD_LD_INNER);
+            __global const dt_t *dyk = dyg + kl * YK + first;
+            __global const dt_t *wkl = wg + kl * WK;
+            for (idx r = r0, ro = 0; r < R; r += rstep, ro -= dpr * YR)
+                for (idx s = s0, so = ro; s < S; s += sstep, so -= dqs * YQ) {
+                    __global const dt_t *dyr = dyk + so;
+                    TAP(acc, wkl + r * WR + s * WS, WC, BWD_LD_INNER);
                 }
         }
     } else {
@@ -506,37 +627,39 @@ void gemm_bwd_data(__global const float *dy, long dy_off, __global const float *
             const idx pr = (fh + ph - r * dh) / sh + i0, ke = min(kblk + BLK, Kg);
             for (idx s = s0; s < S; s += sstep) {
                 const idx qs = (fw + pw - s * dw) / sw + j0;
+                __global const dt_t *wt = wg + r * WR + s * WS;
+#ifdef COL1
                 idx ro[TP];
                 ivec m[TP];
                 int any = 0;
                 #pragma unroll
                 for (int i = 0; i < TP; i++) {
                     const int ok = pr + i >= 0 && pr + i < P;
-                    ro[i] = clamp(pr + i, (idx)0, P - 1) * Q + qs;
+                    ro[i] = clamp(pr + i, (idx)0, P - 1) * YR + qs * YQ;
                     m[i] = ok ? col_mask(qs, 1, Q) : (ivec)0;
                     any |= ok;
                 }
                 if (!any)
                     continue;
-                __global const float *wt = wg + r * S + s;
                 if (!exact && ybase + ro[0] >= 0 &&
-                    ybase + ro[TP - 1] + (Kg - 1) * PQ + VW <= total) {
+                    ybase + ro[TP - 1] + (Kg - 1) * YK + VW <= total) {
                     for (idx kl = kblk; kl < ke; kl++)
-                        TAP_EDGE(acc, wt + kl * CgRS, RS, BWD_LD_EDGE);
+                        TAP_EDGE(acc, wt + kl * WK, WC, BWD_LD_EDGE);
                     continue;
                 }
+#endif
                 for (idx kl = kblk; kl < ke; kl++) {
                     float wv[TK];
                     #pragma unroll
                     for (int a = 0; a < TK; a++)
-                        wv[a] = wt[kl * CgRS + a * RS];
+                        wv[a] = load_el(wt, kl * WK + a * WC);
                     #pragma unroll
                     for (int i = 0; i < TP; i++) {
                         if (pr + i < 0 || pr + i >= P)
                             continue;
                         ivec real;
-                        const vec v =
-                            gather_window(dyg + kl * PQ + (pr + i) * Q, qs, 1, Q, &real);
+                        const vec v = gather_window(dyg + kl * YK + (pr + i) * YR, qs, 1, Q,
+                                                    YQ, &real);
                         row_fma(acc + i * TK, wv, v, real);
                     }
                 }
@@ -546,28 +669,35 @@ void gemm_bwd_data(__global const float *dy, long dy_off, __global const float *
     /* columns of this phase: x = fw + sw*j < W; a shifted last channel
      * tile stores only the channels past the previous tile */
     const idx ncols = (W - fw + sw - 1) / sw - j0, cfirst = cb * TK;
+    __global dt_t *dxt = dx + dx_off + n * XN + (g * Cg + c0) * XC + (fw + sw * j0) * XQ;
     #pragma unroll
     for (int i = 0; i < TP; i++) {
         const idx h = fh + sh * (i0 + i);
         #pragma unroll
         for (int a = 0; a < TK; a++)
             if (h < H && c0 + a < Cg && c0 + a >= cfirst)
-                store_cols(dx + dx_off + ((n * C + g * Cg + c0 + a) * H + h) * W + fw + sw * j0,
-                           acc[i * TK + a], ncols, sw, beta);
+                store_cols(dxt + a * XC + h * XR, acc[i * TK + a], ncols, sw * XQ, beta);
     }
 }
 
 #endif
 
 #if !defined(ONE_KERNEL) || ONE_KERNEL == 3
-#define FLAT_LD(i) VLOAD(ip + l * HW + (i) * VW)
+#define FLAT_LD(i) GLOAD(ip + l * IC + (i) * VW)
+#define FLAT_LD_STEP(i) gload_step(ip + l * IC + (i) * VW * IJ, IJ)
 
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
-void gemm_flat(__global const float *in, long in_off, __global const float *w, long w_off,
-               __global float *out, long out_off, int beta,
-               long N_, long G_, long M_, long L_, long HW_, long wm_, long wl_)
+void gemm_flat(__global const dt_t *in, long in_off, __global const dt_t *w, long w_off,
+               __global dt_t *out, long out_off, int beta, geom gm, epi E,
+               __global const dt_t *bias, long bias_off, int bwd)
 {
-    const idx N = N_, G = G_, M = M_, L = L_, HW = HW_, wm = wm_, wl = wl_;
+    const idx N = gm.n, G = gm.g, HW = gm.h * gm.w, Kg = gm.kg;
+    const idx M = bwd ? gm.cg : gm.kg, L = bwd ? gm.kg : gm.cg;
+    const idx wm = bwd ? gm.ws[1] : gm.ws[0], wl = bwd ? gm.ws[0] : gm.ws[1];
+    /* element strides of in and out over image, channel and position j */
+    const idx IN = bwd ? gm.ys[0] : gm.xs[0], IC = bwd ? gm.ys[1] : gm.xs[1];
+    const idx ON = bwd ? gm.xs[0] : gm.ys[0], OC = bwd ? gm.xs[1] : gm.ys[1];
+    const idx IJ = bwd ? YCOL(&gm) : XCOL(&gm), OJ = bwd ? XCOL(&gm) : YCOL(&gm);
     const idx JW = TP * VW, JB = (HW + JW - 1) / JW, MB = (M + TK - 1) / TK;
     idx t = get_global_id(0);
     if (t >= N * G * MB * JB)
@@ -583,37 +713,58 @@ void gemm_flat(__global const float *in, long in_off, __global const float *w, l
     t /= MB;
 #endif
     const idx g = t % G, n = t / G;
-    const idx m0 = tile_start(mb, M), j0 = jb * JW, ibase = (n * G + g) * L * HW + j0;
-    __global const float *ip = in + in_off + ibase;
-    __global const float *wp = w + w_off + g * M * L + m0 * wm;
+    const idx m0 = tile_start(mb, M), j0 = jb * JW, ibase = n * IN + g * L * IC + j0 * IJ;
+    __global const dt_t *ip = in + in_off + ibase;
+    __global const dt_t *wp = w + w_off + g * Kg * gm.ws[0] + m0 * wm;
     vec acc[TILE];
     tile_zero(acc);
+#ifdef COL1
     /* columns past HW (the last tile) read the next plane and are never
      * stored: whole vectors serve while they stay inside the tensor */
-    if (ibase + (L - 1) * HW + JW <= N * G * L * HW) {
+    if (ibase + (L - 1) * IC + JW <= N * IN) {
         for (idx l = 0; l < L; l++)
             TAP(acc, wp + l * wl, wm, FLAT_LD);
-    } else {
+    } else
+#else
+    /* strided columns: whole tiles gather without checks */
+    if (j0 + JW <= HW) {
+        for (idx l = 0; l < L; l++)
+            TAP(acc, wp + l * wl, wm, FLAT_LD_STEP);
+    } else
+#endif
+    {
         for (idx l = 0; l < L; l++) {
             float wv[TK];
             #pragma unroll
             for (int a = 0; a < TK; a++)
-                wv[a] = wp[l * wl + a * wm];
+                wv[a] = load_el(wp, l * wl + a * wm);
             #pragma unroll
             for (int i = 0; i < TP; i++) {
                 ivec real;
-                const vec v = gather_window(ip + l * HW - j0, j0 + i * VW, 1, HW, &real);
+                const vec v =
+                    gather_window(ip + l * IC - j0 * IJ, j0 + i * VW, 1, HW, IJ, &real);
                 row_fma(acc + i * TK, wv, v, real);
             }
         }
     }
     const idx mfirst = mb * TK;
+    __global dt_t *ot = out + out_off + n * ON + (g * M + m0) * OC + j0 * OJ;
+#ifdef EPI
+    float bk[TK];
+    tile_bias(bk, &E, bias + bias_off, g * M + m0, (g + 1) * M);
+    const epi lin = {E.alpha, E.beta, 0.0f, 0, 0, 0};
+#endif
     #pragma unroll
     for (int a = 0; a < TK; a++)
         #pragma unroll
         for (int i = 0; i < TP; i++)
             if (m0 + a >= mfirst)
-                store_cols(out + out_off + ((n * G + g) * M + m0 + a) * HW + j0 + i * VW,
-                           acc[i * TK + a], HW - j0 - i * VW, 1, beta);
+#ifdef EPI
+                store_cols_epi(ot + a * OC + i * VW * OJ, acc[i * TK + a], HW - j0 - i * VW, OJ,
+                               &E, &lin, bk[a]);
+#else
+                store_cols(ot + a * OC + i * VW * OJ, acc[i * TK + a], HW - j0 - i * VW, OJ,
+                           beta);
+#endif
 }
 #endif
