@@ -377,12 +377,11 @@ Test(bench_run, bad_lines_in_a_batch_get_their_own_line)
     cr_expect(strstr(out, ":1: unrecognized text"), "%s", out);
     cr_expect(strstr(out, ":5: o"), "%s", out);
     cr_expect(strstr(out, ":6: 3-D"), "%s", out);
-    /* the two problems of unequal padding run (or, where an algorithm does
-     * not claim it yet, are NOT_SUPPORTED), the one beyond the device is
-     * skipped */
+    /* the two problems of unequal padding run, the one beyond the device
+     * is skipped */
     bench_summary sum = summary_of(out);
     cr_expect(sum.tests == 16 && sum.failed == 0 && sum.skipped == 4 && sum.unimpl == 0 &&
-                  sum.passed + sum.not_supported == 12 && sum.unsupported == 2 &&
+                  sum.passed == 12 && sum.not_supported == 0 && sum.unsupported == 2 &&
                   sum.invalid == 1, "%s", out);
     cr_expect(strstr(out, "CLCONV_DEVICE_LIMIT") || strstr(out, "CLCONV_TOO_LARGE") ||
               strstr(out, "OpenCL error"), "%s", out);
@@ -558,12 +557,11 @@ Test(bench_benchdnn, every_2d_shape_file)
     cr_expect_eq(sum.failed, 0);
     cr_expect_eq(sum.unimpl, 0);
     cr_expect_eq(sum.unsupported, (int)c.unsupported);
-    /* every run row passes, or (unequal padding an algorithm does not claim
-     * yet: forward, backward-data, backward-filter) is NOT_SUPPORTED */
-    cr_expect_eq((size_t)(sum.passed + ns_run), 4 * nrun, "passed:%d not_supported (run):%d",
-                 sum.passed, ns_run);
-    cr_expect_leq((size_t)ns_run, 3 * nrun_asym);
-    cr_expect_leq((size_t)sum.not_supported, 3 * c.asym);
+    /* every run row passes: every algorithm claims unequal padding */
+    cr_expect_eq((size_t)sum.passed, 4 * nrun, "passed:%d not_supported (run):%d", sum.passed,
+                 ns_run);
+    cr_expect_eq(ns_run, 0);
+    cr_expect_eq(sum.not_supported, 0);
     cr_expect_eq(sum.passed + sum.initialized + sum.skipped + sum.not_supported, sum.tests);
     free(out);
     for (size_t i = 0; i < nfiles; i++)
@@ -746,9 +744,8 @@ Test(bench_repro, log_lines_reproduce_the_call)
     bench_test_rmtree(dir);
 }
 
-/* One check-mode run of args; every row passes or, where the algorithm
- * does not claim a feature yet, is NOT_SUPPORTED (logged, for the lead to
- * tighten to "passes" once every algorithm claims it). */
+/* One check-mode run of args; every row passes (every algorithm claims
+ * every feature). */
 static void expect_checks_pass(char **args, int n, int rows, const char *what)
 {
     char *out;
@@ -756,12 +753,8 @@ static void expect_checks_pass(char **args, int n, int rows, const char *what)
     bench_summary s = summary_of(out);
     cr_expect_eq(rc, 0, "%s: exit %d:\n%.6000s", what, rc, out);
     cr_expect(s.tests == rows && s.failed == 0 && s.skipped == 0 && s.unimpl == 0 &&
-                  s.passed + s.not_supported == rows,
+                  s.passed == rows && s.not_supported == 0,
               "%s: want %d rows passing:\n%.6000s", what, rows, out);
-    cr_log_info("%s: %d rows: %d passed, %d not supported yet", what, s.tests, s.passed,
-                s.not_supported);
-    for (const char *at = out; (at = strstr(at, ":NOT_SUPPORTED (")); at++)
-        cr_log_info("%s: %.*s", what, (int)strcspn(at, "\n"), at);
     free(out);
 }
 

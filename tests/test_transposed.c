@@ -64,7 +64,6 @@ static const tlayer layers[] = {
 };
 #define NLAYERS (sizeof layers / sizeof layers[0])
 
-static int is_asym(const tlayer *t) { return t->pb != t->pt || t->pr != t->pl; }
 
 /* The output length from the formula, not the library. */
 static int64_t out_len(int64_t in, int64_t st, int64_t p0, int64_t p1, int64_t k, int64_t dil,
@@ -262,17 +261,11 @@ static void describe(const tcase *c, char *buf, size_t cap)
              c->use_bias ? " bias" : "");
 }
 
-/* Expect the case to pass; `may_refuse`: CLCONV_NOT_SUPPORTED is accepted
- * too (a feature the convolution algorithms do not claim yet), and counted
- * in *refused. */
-static void expect_ok(const tcase *c, const tresult *r, int may_refuse, int *refused)
+/* Expect the case to pass: every algorithm claims every feature. */
+static void expect_ok(const tcase *c, const tresult *r)
 {
     char what[CLCONV_DESC_STRING_MAX + 160];
     describe(c, what, sizeof what);
-    if (may_refuse && r->st == CLCONV_NOT_SUPPORTED) {
-        ++*refused;
-        return;
-    }
     cr_expect_eq(r->st, CLCONV_OK, "%s: %s", what, clconv_status_name(r->st));
     if (r->st == CLCONV_OK) {
         cr_expect(r->err <= r->tol, "%s: relative error %g > %g", what, r->err, r->tol);
@@ -469,92 +462,83 @@ Test(transposed, reference_bias_and_gaps)
 
 /* ---- the device passes, fp32 NCHW, every algorithm ----------------------- */
 
-/* Every layer and algorithm; asymmetric padding may be refused until the
- * convolution algorithms claim it (TODO: tighten once they do). */
-static void sweep_pass(int pass, int accumulate, int refusable)
+/* Every layer (asymmetric padding included) and algorithm. */
+static void sweep_pass(int pass, int accumulate)
 {
     clconv_ctx *ctx = test_ctx();
-    int refused = 0;
     for (size_t i = 0; i < NLAYERS; i++)
         for (size_t a = 0; a < NALGOS; a++) {
             tcase c = {.d = desc_of(&layers[i]), .pass = pass, .algo = all_algos[a],
                        .accumulate = accumulate, .use_bias = pass == FWD && (i + a) % 2 == 0};
             tresult r = trun(ctx, &c, 100 * (uint64_t)pass + 10 * i + a);
-            expect_ok(&c, &r, refusable || is_asym(&layers[i]), &refused);
+            expect_ok(&c, &r);
         }
-    if (refused)
-        cr_log_warn("transposed %s%s: %d of %zu calls NOT_SUPPORTED (asymmetric padding or the "
-                    "epilogue not claimed yet)", pass_name[pass], accumulate ? " accumulate" : "",
-                    refused, NLAYERS * NALGOS);
     clconv_free(ctx);
 }
 
-Test(transposed, forward_fp32_every_algorithm) { sweep_pass(FWD, 0, 0); }
+Test(transposed, forward_fp32_every_algorithm) { sweep_pass(FWD, 0); }
 
 /* Both with and without the bias on each layer, through AUTO. */
 Test(transposed, forward_bias_and_none)
 {
     clconv_ctx *ctx = test_ctx();
-    int refused = 0;
     for (size_t i = 0; i < NLAYERS; i++)
         for (int b = 0; b < 2; b++) {
             tcase c = {.d = desc_of(&layers[i]), .pass = FWD, .algo = CLCONV_ALGO_AUTO,
                        .use_bias = b};
             tresult r = trun(ctx, &c, 900 + 2 * i + b);
-            expect_ok(&c, &r, is_asym(&layers[i]), &refused);
+            expect_ok(&c, &r);
         }
     clconv_free(ctx);
 }
 
-Test(transposed, backward_data_fp32_every_algorithm) { sweep_pass(BWD_D, 0, 0); }
+Test(transposed, backward_data_fp32_every_algorithm) { sweep_pass(BWD_D, 0); }
 
-/* Accumulate runs the convolution's forward with the epilogue's beta = 1:
- * NOT_SUPPORTED is accepted until the algorithms claim the epilogue (TODO). */
-Test(transposed, backward_data_accumulate) { sweep_pass(BWD_D, 1, 1); }
+/* Accumulate runs the convolution's forward with the epilogue's beta = 1. */
+Test(transposed, backward_data_accumulate) { sweep_pass(BWD_D, 1); }
 
-Test(transposed, backward_filter_fp32_every_algorithm) { sweep_pass(BWD_W, 0, 0); }
+Test(transposed, backward_filter_fp32_every_algorithm) { sweep_pass(BWD_W, 0); }
 
-Test(transposed, backward_filter_accumulate) { sweep_pass(BWD_W, 1, 0); }
+Test(transposed, backward_filter_accumulate) { sweep_pass(BWD_W, 1); }
 
 Test(transposed, backward_bias)
 {
     clconv_ctx *ctx = test_ctx();
-    int refused = 0;
     for (size_t i = 0; i < NLAYERS; i++)
         for (int acc = 0; acc < 2; acc++) {
             tcase c = {.d = desc_of(&layers[i]), .pass = BWD_B, .accumulate = acc};
             tresult r = trun(ctx, &c, 700 + 2 * i + acc);
-            expect_ok(&c, &r, 0, &refused);
+            expect_ok(&c, &r);
         }
     clconv_free(ctx);
 }
 
 /* ---- other storage types and layouts, through AUTO ----------------------- */
 
-/* fp16 / bf16 and NHWC / KRSC: NOT_SUPPORTED is accepted until the
- * convolution algorithms (and backward-bias) claim them (TODO: the lead
- * tightens this once they land); what runs must be right. */
-Test(transposed, dtypes_and_layouts_auto)
+/* fp16 / bf16 and NHWC / KRSC through every algorithm (the first kinds on
+ * three layers, through AUTO, every pass; the rest on one layer per
+ * algorithm, to keep the suite short). */
+Test(transposed, dtypes_and_layouts)
 {
     static const struct { clconv_dtype dt; int nhwc, krsc; } kinds[] = {
         {CLCONV_F16, 0, 0}, {CLCONV_BF16, 0, 0}, {CLCONV_F32, 1, 0}, {CLCONV_F32, 0, 1},
         {CLCONV_F16, 1, 1}, {CLCONV_BF16, 1, 0}};
     clconv_ctx *ctx = test_ctx();
-    int refused = 0, runs = 0;
     for (size_t kd = 0; kd < sizeof kinds / sizeof kinds[0]; kd++)
-        for (size_t i = 1; i < 4; i++)
-            for (int pass = FWD; pass <= BWD_B; pass++) {
-                tcase c = {.d = desc_of(&layers[i]), .pass = pass, .algo = CLCONV_ALGO_AUTO,
-                           .use_bias = pass == FWD};
-                c.d.dtype = kinds[kd].dt;
-                c.d.layout = kinds[kd].nhwc ? CLCONV_NHWC : CLCONV_NCHW;
-                c.d.filter_layout = kinds[kd].krsc ? CLCONV_KRSC : CLCONV_KCRS;
-                tresult r = trun(ctx, &c, 500 + 40 * kd + 4 * i + (uint64_t)pass);
-                expect_ok(&c, &r, 1, &refused);
-                runs++;
+        for (size_t a = 0; a < NALGOS; a++)
+            for (size_t i = 1; i < 4; i++) {
+                if (all_algos[a] != CLCONV_ALGO_AUTO && i != 1 + (kd + a) % 3)
+                    continue;
+                for (int pass = FWD; pass <= BWD_B; pass++) {
+                    tcase c = {.d = desc_of(&layers[i]), .pass = pass, .algo = all_algos[a],
+                               .use_bias = pass == FWD};
+                    c.d.dtype = kinds[kd].dt;
+                    c.d.layout = kinds[kd].nhwc ? CLCONV_NHWC : CLCONV_NCHW;
+                    c.d.filter_layout = kinds[kd].krsc ? CLCONV_KRSC : CLCONV_KCRS;
+                    tresult r = trun(ctx, &c, 500 + 40 * kd + 4 * i + (uint64_t)pass);
+                    expect_ok(&c, &r);
+                }
             }
-    if (refused)
-        cr_log_warn("transposed dtypes/layouts: %d of %d calls NOT_SUPPORTED", refused, runs);
     clconv_free(ctx);
 }
 

@@ -40,11 +40,30 @@ def _load():
 lib, path = _load()
 
 
+# The descriptor's fields, in the header's order: the 0.2 layout up to
+# struct_size, then 0.3's (asymmetric and output padding, dtype, layouts).
+DESC_FIELDS_0_2 = ("n", "c", "h", "w", "k", "r", "s", "stride_h", "stride_w", "pad_h", "pad_w",
+                   "dilation_h", "dilation_w", "groups", "struct_size")
+DESC_FIELDS_0_3 = ("pad_asymmetric", "pad_h_end", "pad_w_end", "out_pad_h", "out_pad_w", "dtype",
+                   "layout", "filter_layout")
+
+
 class DescStruct(ctypes.Structure):
-    """struct clconv_desc, field for field."""
-    _fields_ = [(f, ctypes.c_int64) for f in (
-        "n", "c", "h", "w", "k", "r", "s", "stride_h", "stride_w", "pad_h", "pad_w",
-        "dilation_h", "dilation_w", "groups", "struct_size")]
+    """struct clconv_desc (0.3), field for field; struct_size is its sizeof."""
+    _fields_ = [(f, ctypes.c_int64) for f in DESC_FIELDS_0_2 + DESC_FIELDS_0_3]
+
+
+DESC_SIZE_0_2 = 15 * 8   # CLCONV_DESC_SIZE_0_2
+DESC_SIZE_0_3 = 23 * 8   # CLCONV_DESC_SIZE_0_3
+assert ctypes.sizeof(DescStruct) == DESC_SIZE_0_3
+
+
+class EpilogueStruct(ctypes.Structure):
+    """struct clconv_epilogue, field for field (C's natural alignment)."""
+    _fields_ = [("struct_size", ctypes.c_int64), ("alpha", ctypes.c_float),
+                ("beta", ctypes.c_float), ("activation", ctypes.c_int32),
+                ("param", ctypes.c_float), ("bias", ctypes.c_void_p),
+                ("bias_off", ctypes.c_size_t)]
 
 
 LOG_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p)
@@ -54,6 +73,8 @@ _Z = ctypes.c_size_t            # offsets (in floats) and sizes
 _I = ctypes.c_int               # enums and flags
 _S = ctypes.c_char_p
 _D = ctypes.POINTER(DescStruct)
+_EP = ctypes.POINTER(EpilogueStruct)
+_F = ctypes.c_float
 _E = ctypes.POINTER(ctypes.c_void_p)  # cl_event *, clconv_ctx **
 _I64P = ctypes.POINTER(ctypes.c_int64)
 
@@ -92,10 +113,31 @@ _SIGNATURES = {
     "clconv_backward_data_host": (_I, [_P, _D, _I, _P, _P, _P, _I]),
     "clconv_backward_filter_host": (_I, [_P, _D, _I, _P, _P, _P, _I]),
     "clconv_backward_bias_host": (_I, [_P, _D, _P, _P, _I]),
+    # 0.3 (issue 7)
+    "clconv_dtype_size": (_Z, [_I]),
+    "clconv_dtype_name": (_S, [_I]),
+    "clconv_tensor_elems": (_I, [_D, ctypes.POINTER(_Z), ctypes.POINTER(_Z), ctypes.POINTER(_Z)]),
+    "clconv_epilogue_init": (None, [_EP]),
+    "clconv_epilogue_check": (_I, [_EP]),
+    "clconv_forward_fused": (_I, [_P, _D, _I, _P, _Z, _P, _Z, _P, _Z, _EP, _E]),
+    "clconv_activation_backward": (_I, [_P, _D, _I, _F, _P, _Z, _P, _Z, _P, _Z, _E]),
+    "clconv_transposed_output_size": (_I, [_D, _I64P, _I64P]),
+    "clconv_transposed_as_conv": (_I, [_D, _D]),
+    "clconv_transposed_forward": (_I, [_P, _D, _I, _P, _Z, _P, _Z, _P, _Z, _P, _Z, _E]),
+    "clconv_transposed_backward_data": (_I, [_P, _D, _I, _P, _Z, _P, _Z, _P, _Z, _I, _E]),
+    "clconv_transposed_backward_filter": (_I, [_P, _D, _I, _P, _Z, _P, _Z, _P, _Z, _I, _E]),
+    "clconv_transposed_backward_bias": (_I, [_P, _D, _P, _Z, _P, _Z, _I, _E]),
 }
 
 for _name, (_res, _args) in _SIGNATURES.items():
-    _fn = getattr(lib, _name)
+    try:
+        _fn = getattr(lib, _name)
+    except AttributeError:
+        # an older libclconv (its descriptor layout differs too): refuse it whole
+        lib.clconv_version_string.restype = ctypes.c_char_p
+        raise ImportError("clconv: %s is libclconv %s, which lacks %s: this package needs the "
+                          "0.3 library" % (path, lib.clconv_version_string().decode(), _name)) \
+            from None
     _fn.restype, _fn.argtypes = _res, _args
 
 
@@ -120,6 +162,13 @@ STATUS_NAMES = _enumerate(lib.clconv_status_name, "CLCONV_UNKNOWN")
 ALGORITHMS = _enumerate(lib.clconv_algo_name, "unknown")
 # clconv_pass has no name function; its order is fixed by the header.
 PASSES = ("forward", "backward_data", "backward_filter")
+# The data types by the library's names ("f32", "f16", "bf16": clconv_dtype_name
+# until its out-of-range "unknown"); layouts and activations have no name
+# function in C: their orders are fixed by the header.
+DTYPES = _enumerate(lib.clconv_dtype_name, "unknown")
+LAYOUTS = ("nchw", "nhwc")
+FILTER_LAYOUTS = ("kcrs", "krsc")
+ACTIVATIONS = ("identity", "relu", "clipped_relu", "leaky_relu", "sigmoid", "tanh")
 LOG_LEVELS = ("off", "error", "call", "debug")
 
 

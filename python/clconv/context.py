@@ -1,17 +1,20 @@
 """A clconv context and the passes, on numpy arrays or on OpenCL buffers."""
 import collections
 import ctypes
+import numbers
 
 import numpy as np
 
 from . import _cl, _lib
-from .desc import Desc
+from .desc import Desc, TransposedDesc
 
 lib = _lib.lib
 
 # How each operation maps onto the C API.  inputs/output are tensor roles
 # (Desc.shapes keys) in the C call's order; host is the blocking host-array
-# call where the C API has one.
+# call where the C API has one (fp32 only: other storage types run on
+# temporary buffers).  algo: the call takes a clconv_algo; accumulate: an
+# accumulate flag.
 _Op = collections.namedtuple("_Op", "device host inputs output algo accumulate")
 _OPS = {
     "forward": _Op("clconv_forward", "clconv_forward_host", ("x", "w"), "y", True, False),
@@ -23,7 +26,24 @@ _OPS = {
                          True),
     "upsample_pad": _Op("clconv_upsample_pad", None, ("dy",), "up", False, False),
     "flip_filter": _Op("clconv_flip_filter", None, ("w",), "wf", False, False),
+    # 0.3: the epilogue's bias travels inside the clconv_epilogue struct
+    "forward_fused": _Op("clconv_forward_fused", None, ("x", "w", "bias"), "y", True, False),
+    "activation_backward": _Op("clconv_activation_backward", None, ("y", "dy"), "dz", False,
+                               False),
+    "transposed_forward": _Op("clconv_transposed_forward", None, ("x", "w", "bias"), "y", True,
+                              False),
+    "transposed_backward_data": _Op("clconv_transposed_backward_data", None, ("dy", "w"), "dx",
+                                    True, True),
+    "transposed_backward_filter": _Op("clconv_transposed_backward_filter", None, ("x", "dy"),
+                                      "dw", True, True),
+    "transposed_backward_bias": _Op("clconv_transposed_backward_bias", None, ("dy",), "db", False,
+                                    True),
 }
+
+# The numpy dtype of each storage type's arrays: bf16 values are uint16
+# arrays holding their bits (the upper half of the float32's).
+_NP_DTYPES = {"f32": np.dtype(np.float32), "f16": np.dtype(np.float16),
+              "bf16": np.dtype(np.uint16)}
 
 
 def _enum_code(value, names, what):
@@ -39,12 +59,53 @@ def _enum_code(value, names, what):
     raise TypeError("%s must be one of %s or an int, not %r" % (what, ", ".join(names), value))
 
 
-def _dense(a, shape, role):
-    """a itself, if it is what C reads: a dense, aligned float32 array of `shape`."""
+def _is_torch(a):
+    return type(a).__module__.startswith("torch") and hasattr(a, "numpy")
+
+
+def _permuted(desc, role):
+    """The role's storage order is NHWC (or KRSC), not its logical order."""
+    filters = role in ("w", "dw", "wf")
+    return len(desc.logical_shapes[role]) == 4 and \
+        (desc.filter_layout == "krsc" if filters else desc.layout == "nhwc")
+
+
+def _from_torch(t, desc, role):
+    """A CPU tensor as a numpy view of its memory (no copy).  A tensor has
+    PyTorch's logical shape, NCHW / KCRS, whatever its memory format: for
+    an NHWC (KRSC) role it must be channels_last-contiguous.  bf16 as
+    uint16 bits."""
+    import torch
+    if t.device.type != "cpu":
+        raise TypeError("%s is a tensor on %s: the host calls take CPU tensors" % (role, t.device))
+    t = t.detach()
+    if _permuted(desc, role):
+        if t.dim() != 4:
+            raise ValueError("%s has shape %s, the descriptor needs %s (a channels_last tensor)"
+                             % (role, tuple(t.shape), desc.logical_shapes[role]))
+        t = t.permute(0, 2, 3, 1)  # NCHW -> NHWC (or KCRS -> KRSC): its memory's order
+    if t.dtype == torch.bfloat16:
+        return t.view(torch.int16).numpy().view(np.uint16)
+    return t.numpy()
+
+
+def _to_torch(a, desc, role):
+    """The tensor over a new output array, in the logical shape."""
+    import torch
+    t = (torch.from_numpy(a.view(np.int16)).view(torch.bfloat16) if desc.dtype == "bf16"
+         else torch.from_numpy(a))
+    if _permuted(desc, role):
+        t = t.permute(0, 3, 1, 2)  # channels_last (or its filter equivalent)
+    return t
+
+
+def _dense(a, shape, role, dtype=np.dtype(np.float32)):
+    """a itself, if it is what C reads: a dense, aligned array of `shape`
+    and the storage type's numpy dtype."""
     if not isinstance(a, np.ndarray):
         raise TypeError("%s must be a numpy.ndarray, not %s" % (role, type(a).__name__))
-    if a.dtype != np.float32:
-        raise TypeError("%s must be float32 (native byte order), not %s" % (role, a.dtype))
+    if a.dtype != dtype:
+        raise TypeError("%s must be %s (native byte order), not %s" % (role, dtype, a.dtype))
     if a.shape != tuple(shape):
         raise ValueError("%s has shape %s, the descriptor needs %s" % (role, a.shape, tuple(shape)))
     if not (a.flags.c_contiguous and a.flags.aligned):
@@ -52,17 +113,21 @@ def _dense(a, shape, role):
     return a
 
 
-def _host_output(out, shape, inputs):
+def _host_output(out, shape, inputs, dtype=np.dtype(np.float32), may_be=()):
     if out is None:
-        return np.empty(shape, np.float32)
-    _dense(out, shape, "out")
+        return np.empty(shape, dtype)
+    _dense(out, shape, "out", dtype)
     if not out.flags.writeable:
         raise ValueError("out is read-only")
     for role, a in inputs:
         # the library's out-of-place rule, kept for numpy arrays too
-        if np.may_share_memory(out, a):
+        if np.may_share_memory(out, a) and not (role in may_be and _same_memory(out, a)):
             raise ValueError("out shares memory with %s" % role)
     return out
+
+
+def _same_memory(a, b):
+    return (a.ctypes.data, a.nbytes) == (b.ctypes.data, b.nbytes)
 
 
 def _cl_handle(obj, what):
@@ -74,18 +139,38 @@ def _cl_handle(obj, what):
 
 
 def _device_operand(arg, role):
-    """(cl_mem, offset in floats) from a pyopencl buffer or a (buffer, offset) pair."""
+    """(cl_mem, offset in elements) from a pyopencl buffer or a (buffer, offset) pair."""
     buf, off = arg if isinstance(arg, tuple) and len(arg) == 2 else (arg, 0)
-    if isinstance(buf, np.ndarray):
-        raise TypeError("%s is a numpy array but other operands are OpenCL buffers" % role)
+    if isinstance(buf, np.ndarray) or _is_torch(buf):
+        raise TypeError("%s is a %s but other operands are OpenCL buffers"
+                        % (role, "torch tensor" if _is_torch(buf) else "numpy array"))
     if not isinstance(off, int) or isinstance(off, bool) or off < 0:
-        raise ValueError("%s: the offset must be a non-negative int (floats), not %r" % (role, off))
+        raise ValueError("%s: the offset must be a non-negative int (elements), not %r"
+                         % (role, off))
     return [_cl_handle(buf, role), off]
 
 
 def _event(handle):
     import pyopencl  # only device-buffer callers get here, and they hold pyopencl objects
     return pyopencl.Event.from_int_ptr(handle, retain=False)
+
+
+def _real(value, what):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError("%s must be a real number, not %r" % (what, value))
+    return float(value)
+
+
+def epilogue(activation="identity", param=0.0, alpha=1.0, beta=0.0, bias=None, bias_off=0):
+    """A clconv_epilogue struct (clconv_epilogue_init, then the fields);
+    its ranges are C's to check (BAD_EPILOGUE).  bias: a cl_mem handle."""
+    e = _lib.EpilogueStruct()
+    lib.clconv_epilogue_init(ctypes.byref(e))
+    e.activation = _enum_code(activation, _lib.ACTIVATIONS, "activation")
+    e.param, e.alpha, e.beta = (_real(v, n) for v, n in ((param, "param"), (alpha, "alpha"),
+                                                          (beta, "beta")))
+    e.bias, e.bias_off = bias, bias_off
+    return e
 
 
 class Context:
@@ -197,6 +282,10 @@ class Context:
         return size.value
 
     # ---- the passes and primitives ----------------------------------------
+    # Host arrays (numpy arrays, or CPU torch tensors) in -> the output
+    # (out, or a new array / tensor), blocking.  pyopencl buffers (or
+    # (buffer, offset in elements) pairs) in and out= given -> the call is
+    # enqueued and its pyopencl.Event returned.
     def forward(self, desc, x, w, out=None, algo="auto"):
         """y = conv(x, w), shape desc.output_shape."""
         return self._run("forward", desc, (x, w), out, algo)
@@ -221,53 +310,119 @@ class Context:
         """The filter turned 180 degrees with K and C swapped, shape desc.flipped_shape."""
         return self._run("flip_filter", desc, (w,), out)
 
-    def _run(self, name, desc, inputs, out, algo="auto", accumulate=False):
-        """Numpy arrays in -> the output array (out, or a new one), blocking.
-        pyopencl buffers (or (buffer, offset in floats) pairs) in and out=
-        given -> the call is enqueued and its pyopencl.Event returned."""
-        op, desc = _OPS[name], _as_desc(desc)
+    def forward_fused(self, desc, x, w, out=None, bias=None, activation="identity", param=0.0,
+                      alpha=1.0, beta=0.0, algo="auto"):
+        """y = act(alpha * conv(x, w) + beta * y_old + bias[k]) (clconv_forward_fused):
+        activation one of clconv.ACTIVATIONS ("relu", "clipped_relu" with
+        param its ceiling, "leaky_relu" with param its slope, ...), bias K
+        values or None; beta != 0 reads y_old from out."""
+        ep = epilogue(activation, param, alpha, beta)
+        if ep.beta != 0 and out is None:
+            raise ValueError("beta != 0 reads y_old from out: give out")
+        return self._run("forward_fused", _as_desc(desc), (x, w, bias), out, algo,
+                         reads_out=ep.beta != 0, ep=ep)
+
+    def activation_backward(self, desc, y, dy, activation, param=0.0, out=None):
+        """dz = dL/d(pre-activation) from y = act(pre) and dy = dL/dy
+        (clconv_activation_backward); out may be dy itself (in place)."""
+        pre = [_enum_code(activation, _lib.ACTIVATIONS, "activation"), _real(param, "param")]
+        return self._run("activation_backward", desc, (y, dy), out, pre=pre, may_be=("dy",))
+
+    def transposed_forward(self, desc, x, w, bias=None, out=None, algo="auto"):
+        """y = deconv(x, w) + bias[k] (a clconv.TransposedDesc), shape desc.output_shape."""
+        return self._run("transposed_forward", _as_desc(desc, TransposedDesc), (x, w, bias), out,
+                         algo)
+
+    def transposed_backward_data(self, desc, dy, w, out=None, accumulate=False, algo="auto"):
+        """dx (+)= dL/dx of a transposed convolution given dy."""
+        return self._run("transposed_backward_data", _as_desc(desc, TransposedDesc), (dy, w),
+                         out, algo, accumulate)
+
+    def transposed_backward_filter(self, desc, x, dy, out=None, accumulate=False, algo="auto"):
+        """dw (+)= dL/dw of a transposed convolution given x and dy."""
+        return self._run("transposed_backward_filter", _as_desc(desc, TransposedDesc), (x, dy),
+                         out, algo, accumulate)
+
+    def transposed_backward_bias(self, desc, dy, out=None, accumulate=False):
+        """db[k] (+)= the sum of dy over n, ho, wo (K values)."""
+        return self._run("transposed_backward_bias", _as_desc(desc, TransposedDesc), (dy,), out,
+                         "auto", accumulate)
+
+    def _run(self, name, desc, inputs, out, algo="auto", accumulate=False, reads_out=False,
+             ep=None, pre=None, may_be=()):
+        op = _OPS[name]
+        desc = _as_desc(desc, TransposedDesc if name.startswith("transposed") else Desc)
         self._open()
-        pre = [_enum_code(algo, _lib.ALGORITHMS, "algo")] if op.algo else []
+        pre = list(pre or []) + ([_enum_code(algo, _lib.ALGORITHMS, "algo")] if op.algo else [])
         post = [1 if accumulate else 0] if op.accumulate else []
         if accumulate and out is None:
             raise ValueError("accumulate=True adds to out: give out")
-        if all(isinstance(a, np.ndarray) for a in inputs) and not _is_device(out):
-            return self._run_host(op, desc, inputs, out, pre, post)
-        return self._run_device(op, desc, inputs, out, pre, post)
+        call = _Call(self, op, desc, pre, post, accumulate or reads_out, ep, may_be)
+        given = [a for a in inputs if a is not None]
+        if all(isinstance(a, np.ndarray) or _is_torch(a) for a in given) and not _is_device(out):
+            return call.host(inputs, out)
+        return call.device(inputs, out)
 
-    def _c_args(self, desc, pre, operands, post):
-        return [self._handle, desc.ref] + pre + operands + post
 
-    def _run_host(self, op, desc, inputs, out, pre, post):
-        arrays = [(r, _dense(a, desc.shapes[r], r)) for r, a in zip(op.inputs, inputs)]
-        out = _host_output(out, desc.shapes[op.output], arrays)
-        if op.host:
+class _Call:
+    """One call of the C API: its arguments from host arrays or device buffers."""
+
+    def __init__(self, ctx, op, desc, pre, post, reads_out, ep, may_be):
+        self.ctx, self.op, self.desc, self.pre, self.post = ctx, op, desc, pre, post
+        self.reads_out, self.ep, self.may_be = reads_out, ep, may_be
+
+    def _args(self, operands, event):
+        """The C call's arguments from (cl_mem, offset) per role (None: NULL)."""
+        h, d = self.ctx._handle, self.desc.ref
+        roles = self.op.inputs + ("out",)
+        pairs = [operands.get(r) or (None, 0) for r in roles]
+        if self.ep is not None:  # the bias goes into the epilogue struct
+            self.ep.bias, self.ep.bias_off = pairs.pop(roles.index("bias"))
+            tail = [ctypes.byref(self.ep)]
+        else:
+            tail = []
+        return [h, d] + self.pre + [v for p in pairs for v in p] + self.post + tail + [event]
+
+    def host(self, inputs, out):
+        desc, op = self.desc, self.op
+        dtype = _NP_DTYPES.get(desc.dtype)
+        torch_in = any(_is_torch(a) for a in inputs) or _is_torch(out)
+        arrays = [(r, _dense(_from_torch(a, desc, r) if _is_torch(a) else a, desc.shapes[r], r,
+                             dtype))
+                  for r, a in zip(op.inputs, inputs) if a is not None]
+        out_given = out
+        out = _host_output(_from_torch(out, desc, op.output) if _is_torch(out) else out,
+                           desc.shapes[op.output], arrays, dtype, self.may_be)
+        ctx, h = self.ctx, self.ctx._handle
+        if op.host and desc.dtype == "f32":
             ptrs = [a.ctypes.data for _, a in arrays] + [out.ctypes.data]
-            self._check(getattr(lib, op.host)(*self._c_args(desc, pre, ptrs, post)))
-            return out
-        with _cl.TempBuffers(lib.clconv_cl_context(self._handle)) as tmp:
-            mems = [tmp.create(a, True) for _, a in arrays] + [tmp.create(out, False)]
-            operands = [v for m in mems for v in (m, 0)]
-            self._check(getattr(lib, op.device)(*self._c_args(desc, pre, operands, post), None))
-            _cl.read(lib.clconv_cl_queue(self._handle), mems[-1], out)
-        return out
+            ctx._check(getattr(lib, op.host)(h, desc.ref, *self.pre, *ptrs, *self.post))
+        else:
+            with _cl.TempBuffers(lib.clconv_cl_context(h)) as tmp:
+                mems = {r: (tmp.create(a, True), 0) for r, a in arrays}
+                mems["out"] = (tmp.create(out, self.reads_out), 0)
+                ctx._check(getattr(lib, op.device)(*self._args(mems, None)))
+                _cl.read(lib.clconv_cl_queue(h), mems["out"][0], out)
+        if out_given is not None:
+            return out_given
+        return _to_torch(out, desc, op.output) if torch_in else out
 
-    def _run_device(self, op, desc, inputs, out, pre, post):
+    def device(self, inputs, out):
         if out is None:
             raise TypeError("with OpenCL buffers, give the output buffer as out=")
-        roles = op.inputs + ("out",)
-        operands = [v for r, a in zip(roles, tuple(inputs) + (out,)) for v in _device_operand(a, r)]
+        roles = self.op.inputs + ("out",)
+        operands = {r: tuple(_device_operand(a, r)) for r, a in zip(roles, tuple(inputs) + (out,))
+                    if a is not None}
         event = ctypes.c_void_p()
-        self._check(getattr(lib, op.device)(*self._c_args(desc, pre, operands, post),
-                                            ctypes.byref(event)))
+        self.ctx._check(getattr(lib, self.op.device)(*self._args(operands, ctypes.byref(event))))
         return _event(event.value)
 
 
 def _is_device(out):
-    return out is not None and not isinstance(out, np.ndarray)
+    return out is not None and not isinstance(out, np.ndarray) and not _is_torch(out)
 
 
-def _as_desc(desc):
-    if not isinstance(desc, Desc):
-        raise TypeError("desc must be a clconv.Desc, not %s" % type(desc).__name__)
+def _as_desc(desc, kind=Desc):
+    if not isinstance(desc, kind):
+        raise TypeError("desc must be a clconv.%s, not %s" % (kind.__name__, type(desc).__name__))
     return desc

@@ -1,5 +1,6 @@
 """The examples, run as documented but short: a few epochs of the digits
-training (clconv vs PyTorch) and a 2-process DDP run of a few steps."""
+training (clconv vs PyTorch), a 2-process DDP run of a few steps, and the
+autoencoder (fused activations, ConvTranspose2d, channels_last, fp16/bf16)."""
 import os
 import re
 import subprocess
@@ -44,3 +45,17 @@ def test_train_ddp_matches_one_process(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     assert "ranks bit-identical: yes" in r.stdout and "result: equal" in r.stdout, r.stdout
     print(r.stdout)
+
+
+def test_autoencoder_fused_transposed_channels_last(tmp_path):
+    r = run_example("autoencoder_digits.py", tmp_path, "--epochs", "2", "--channels-last")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Conv2d(relu) Conv2d(relu) ConvTranspose2d Conv2d(relu) Conv2d(sigmoid)" in r.stdout
+    assert "test mse clconv bf16" in r.stdout and "result: agree" in r.stdout, r.stdout
+    print(r.stdout)
+
+
+def test_autoencoder_catches_a_gradient_error(tmp_path):
+    r = run_example("autoencoder_digits.py", tmp_path, "--epochs", "1", "--perturb", "0.001")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "result: FAILED" in r.stdout

@@ -1,12 +1,15 @@
-"""The passes on pyopencl buffers: offsets in floats, the caller's queue
-(clconv_create_from), events, and the library's own buffer checks."""
+"""The passes on pyopencl buffers: offsets in elements (floats here), the
+caller's queue (clconv_create_from), events, the library's own buffer
+checks, and the 0.3 calls (fused forward, activation backward, transposed
+forward) on buffers."""
 import numpy as np
 import pyopencl as cl
 import pytest
+import torch
 
 import clconv
 from helpers import (TOL, CallLog, flip_filter_definition, layer, rel_err, torch_reference,
-                     upsample_pad_definition)
+                     uniform, unless_not_supported, upsample_pad_definition)
 
 MF = cl.mem_flags
 
@@ -110,3 +113,30 @@ def test_pyopencl_on_the_contexts_own_queue(ctx, rng):
     yb = cl.Buffer(queue.context, MF.WRITE_ONLY, 4 * int(np.prod(d.output_shape)))
     ctx.forward(d, xb, wb, out=yb).wait()
     assert rel_err(read(queue, yb, 0, d.output_shape), torch_reference(d, x, w, dy)["y"]) <= TOL
+
+
+def test_fused_transposed_and_activation_backward_on_buffers(queue, wrapped, rng):
+    """The 0.3 calls on buffers at offsets: the epilogue's bias and the
+    transposed forward's bias are (buffer, offset) pairs too."""
+    d, x, w, dy = layer(rng, 2, 4, 7, 6, 6, 3, 3, padding=1, groups=2)
+    td = clconv.TransposedDesc((2, 4, 5, 5), (4, 3, 3, 3), stride=2, padding=1, output_padding=1)
+    tx, tw, b = uniform(rng, td.input_shape), uniform(rng, td.weight_shape), uniform(rng, (6,))
+    inputs, (xo, wo, dyo, bo, txo, two) = pool(queue, [x, w, dy, b, tx, tw])
+    roles = [("y", d.output_shape), ("dz", d.output_shape), ("ty", td.output_shape)]
+    outs, offs = pool(queue, [np.full(s, np.nan, np.float32) for _, s in roles], gap=3)
+    with unless_not_supported("fused / transposed on buffers"):
+        wrapped.forward_fused(d, (inputs, xo), (inputs, wo), out=(outs, offs[0]),
+                              bias=(inputs, bo), activation="tanh").wait()
+        wrapped.activation_backward(d, (outs, offs[0]), (inputs, dyo), "tanh",
+                                    out=(outs, offs[1])).wait()
+        wrapped.transposed_forward(td, (inputs, txo), (inputs, two), bias=(inputs, bo),
+                                   out=(outs, offs[2])).wait()
+    y64 = torch_reference(d, x, w, dy, b)["y"]
+    y = read(queue, outs, offs[0], d.output_shape)
+    assert rel_err(y, np.tanh(y64)) <= TOL
+    dz = read(queue, outs, offs[1], d.output_shape)
+    assert rel_err(dz, dy * (1 - y.astype(np.float64) ** 2)) <= TOL
+    ty64 = torch.nn.functional.conv_transpose2d(
+        *(torch.tensor(a, dtype=torch.float64) for a in (tx, tw, b[:3])), stride=2, padding=1,
+        output_padding=1).numpy()
+    assert rel_err(read(queue, outs, offs[2], td.output_shape), ty64) <= TOL
