@@ -273,6 +273,7 @@ typedef enum clconv_algo {
     CLCONV_ALGO_DIRECT,     /* one simple kernel per pass over the virtual tensors */
     CLCONV_ALGO_GEMM,       /* fused tiled implicit-GEMM kernels */
     CLCONV_ALGO_TILED,      /* local-memory tiled implicit GEMM shaped for GPUs (AUTO: GPUs only) */
+    CLCONV_ALGO_WINOGRAD,   /* Winograd F(2x2,3x3)/F(4x4,3x3): 3x3, stride 1, dilation 1, 1 group */
     CLCONV_ALGO_COUNT_
 } clconv_algo;
 

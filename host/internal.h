@@ -402,6 +402,7 @@ typedef struct algo_impl {
 } algo_impl;
 
 extern const algo_impl algo_explicit, algo_direct, algo_gemm, algo_tiled;
+extern const algo_impl algo_winograd;
 /* The implementation of a named algorithm (passes.c's table). */
 const algo_impl *algo_impl_of(clconv_algo algo);
 /* CLCONV_OK if impl implements the pass and supports the call (passes.c). */

@@ -9,6 +9,7 @@ static const algo_impl *const impls[CLCONV_ALGO_COUNT_] = {
     [CLCONV_ALGO_DIRECT] = &algo_direct,
     [CLCONV_ALGO_GEMM] = &algo_gemm,
     [CLCONV_ALGO_TILED] = &algo_tiled,
+    [CLCONV_ALGO_WINOGRAD] = &algo_winograd,
 };
 
 /* AUTO's implementation list, fastest first: the first that implements

@@ -29,6 +29,6 @@ const char *clconv_status_string(clconv_status s)
 const char *clconv_algo_name(clconv_algo a)
 {
     static const char *const names[CLCONV_ALGO_COUNT_] = {"auto", "explicit", "direct", "gemm",
-                                                            "tiled"};
+                                                            "tiled", "winograd"};
     return (unsigned)a < CLCONV_ALGO_COUNT_ ? names[a] : "unknown";
 }

@@ -287,9 +287,10 @@ static void summary(demo_state *d, const demo_clock *c0)
         fprintf(d->out, "   correctness: --mode=I: %d rows initialized, nothing run\n",
                 d->rc.initialized);
     else if (d->ran_check)
-        fprintf(d->out, "   correctness: %d of %d checks passed, %d failed, %d skipped (%zu "
-                        "edge-case layers, every pass and algorithm)\n", d->rc.passed,
-                d->rc.tests, d->rc.failed, d->rc.skipped, d->set->ncheck);
+        fprintf(d->out, "   correctness: %d of %d checks passed, %d failed, %d skipped, %d not "
+                        "for their algorithm (%zu edge-case layers, every pass and algorithm)\n",
+                d->rc.passed, d->rc.tests, d->rc.failed, d->rc.skipped, d->rc.not_supported,
+                d->set->ncheck);
     if (d->ran_timed && d->o->svg)
         fprintf(d->out, "   chart: %s%s\n", d->o->svg, d->rt.svg_failed ? " (not written)" : "");
     double share = others_share(c0, &c1);

@@ -25,8 +25,8 @@ static const char usage_text[] =
     "  --dir=LIST      passes: fwd, bwd_d, bwd_w, bwd_b (bias), all; benchdnn's\n"
     "                  FWD_B/FWD_I (forward adding a bias), FWD_D, BWD_D, BWD_W,\n"
     "                  BWD_WB too (default fwd)\n"
-    "  --algo=LIST     auto, explicit, direct, gemm, tiled; all = every named\n"
-    "                  one; a row each (default auto)\n"
+    "  --algo=LIST     auto, explicit, direct, gemm, tiled, winograd; all = every\n"
+    "                  named one; a row each (default auto)\n"
     "  --mb=N          override the problems' minibatch (0: as written)\n"
     "  --dt=f32|f16|bf16  storage type of every tensor (fp32 arithmetic inside);\n"
     "                  benchdnn's --cfg=f32|f16|bf16 too\n"
@@ -365,7 +365,9 @@ static int set_per_problem(bench_opts *o, const char *tok, const char *where, in
     } else if ((v = opt_value(tok, "--algo"))) {
         unsigned b = parse_list(v, algo_bits);
         if (!b)
-            return usage_error(where, "--algo=%s: want auto, explicit, direct, gemm, tiled or all", v);
+            return usage_error(where,
+                               "--algo=%s: want auto, explicit, direct, gemm, tiled, winograd or all",
+                               v);
         o->algos = b;
         o->algos_set = 1;
     } else if ((v = opt_value(tok, "--mb"))) {

@@ -1,0 +1,744 @@
+/*
+ * winograd.cl - the WINOGRAD algorithm (host/winograd.c): 3x3, stride-1,
+ * dilation-1, one-group layers by Winograd's minimal filtering
+ * F(WM x WM, 3 x 3): WM = 2 (windows of AL = 4, 16 planes) or WM = 4
+ * (AL = 6, 36 planes).
+ *
+ * Every pass is one core (Lavin & Gray, "Fast Algorithms for
+ * Convolutional Neural Networks", 2016): the output is cut into WM x WM
+ * tiles, each read as an AL x AL window of its input, and per tile
+ *   forward:         Y  = AT [ sum_c (G g GT) .* (BT d B) ] A
+ *   backward-filter: dg = GT [ sum_tiles (A dY AT) .* (BT d B) ] G
+ * (the second is the adjoint of the first in g): per transformed
+ * position xi < A2 = AL*AL the sum is one GEMM.  Backward-data of a
+ * stride-1 3x3 layer is a forward one: dy convolved with the filter
+ * turned 180 degrees, K and C swapped, top / left padding 2 - pad (a crop
+ * when negative), output H x W.
+ *
+ * Tiles: a tile row is (n, ti) for image n and tile row ti < TH =
+ * ceil(OH/WM); it holds TW = ceil(OW/WM) tiles tj.  The host runs the
+ * N*TH tile rows in chunks of consecutive rows (r0 .. r0 + rn); inside a
+ * chunk tile (row, tj) is t = row*TW + tj.  A work-item of a transform
+ * takes a segment of VT = 8 consecutive tiles of a row (tj = sb*VT +
+ * [0, VT)) as the lanes of float8s (tvec): its SPAN = WM*VT + 2 input
+ * columns of a row are 16-wide loads (2 for WM = 2, 4 for WM = 4) when the
+ * columns are dense (COL1) and the loads stay inside the tensor, the
+ * lanes outside the row zeroed by select; otherwise (NHWC, or the first
+ * or last elements of the tensor) they are gathered element by element,
+ * 0 outside the row.  Tiles past TW are computed and never stored.
+ * Workspace: fp32 whatever the storage type; the layouts are the host's,
+ * through the strides in the arguments.
+ *
+ * CONTRACT wino_data (mode 0: V = BT d B; 1: D = A dY AT)
+ *   For ch < CH, row < rn, sb < ceil(TW/VT) (one work-item; sb fastest,
+ *   then row, then ch; ch fastest, then sb, then row, when st != 1):
+ *   for each real tile t = row*TW + tj of the segment, with (n, ti) =
+ *   tile row r0 + row,
+ *     mode 0: d[i][j] = in[n][ch][WM*ti - top + i][WM*tj - left + j],
+ *             i, j < AL,
+ *     mode 1: dY[i][j] = in[n][ch][WM*ti + i][WM*tj + j], i, j < WM,
+ *   0 outside the IH x IW tensor; ws[off + xi*sx + ch*sc + t*st] = the
+ *   transform's element xi.  in is read as dt_t (load_el*) through the
+ *   element strides is[] (n, ch, row, column) from in_off.
+ *
+ * CONTRACT wino_filter
+ *   For ci < CI, co / TK < COp / TK (a work-item per TK channels co, ci
+ *   fastest):
+ *   f[r][s] = w[co*so + ci*si + r'*sr + s'*ss] (r' = flip ? 2-r : r, s'
+ *   alike; from w_off), 0 for co >= CO;
+ *   ws[off + xi*sx + (co/TK)*CI*TK + ci*TK + co%TK] = (G f GT)[xi]
+ *   (the GEMM's A in row panels of TK).
+ *
+ * CONTRACT wino_gemm
+ *   For xi < NX, m < MB*TK, j < JB*TT (TT = TP*VW; a work-item per TK x TT
+ *   block, m blocks fastest so that a work-group shares its B rows):
+ *     O[xi][m][j] = (add ? O[xi][m][j] : 0) + sum_{l<L} A[xi][l][m] * B[xi][l][j]
+ *   A at a_off + xi*sax + (m/TK)*smb + l*sal + m%TK, B at b_off + xi*sbx +
+ *   l*sbl + j, O at o_off + xi*sox + m*som + j, all in ws; fp32, summed in
+ *   l order (deterministic).  Rows and columns past the real ones read
+ *   whatever the workspace holds there: each output element depends on
+ *   its own row and column only, and the host never uses those.
+ *
+ * CONTRACT wino_out
+ *   For co < CO, row < rn, sb < ceil(TW/VT) (sb fastest): per real tile t
+ *   of the segment Y = AT Mt A with Mt[xi] = ws[off + xi*sx + co*sc + t],
+ *   and each of its WM x WM outputs inside OH x OW is stored:
+ *   out[n][co][WM*ti + i][WM*tj + j] (element strides os[], from out_off)
+ *   = act(alpha * Y[i][j] + beta * old + bias[co]) (prelude.cl's
+ *   epi_apply: old read only when E.beta != 0, bias only when
+ *   E.has_bias), rounded once to dt_t.  Reads Mt of up to VT - 1 tiles
+ *   past the chunk's last (the host's pitch leaves room).
+ *
+ * CONTRACT wino_filter_out
+ *   For c < C, k < K (c fastest): dg = GT Mk G with Mk[xi] = ws[off +
+ *   xi*sx + k*sk + c]; dw[k*ws0 + c*ws1 + r*ws2 + s*ws3] (from dw_off) =
+ *   (beta ? old : 0) + dg[r][s], r, s < 3, rounded once.
+ *
+ * How: the matrices below are constant arrays in fully unrolled loops,
+ * their zero entries skipped at compile time (no 0 * x is ever formed);
+ * F(4x4)'s data, filter and output transforms are written out instead
+ * (bt6, g6, at6: fewer operations, the same values up to rounding).  The
+ * filter transform takes its TK = 8 channels as float8 lanes (other TK:
+ * element by element).  The GEMM is a register tile of TK rows x TP
+ * vectors of VW columns (float-VW: AVX-512 on PoCL), TK elements of A
+ * broadcast per step.
+ *
+ * Non-finite values: unlike DIRECT and GEMM, WINOGRAD does not follow
+ * the reference's rule for Inf and NaN: a transform mixes every element
+ * of a window, so an Inf or NaN reaches every output of the tiles whose
+ * windows hold it (and Inf - Inf is NaN), padding positions included.
+ *
+ * Build options: WM (2 or 4), TK, TP, VW (4, 8 or 16), WG (the GEMM's
+ * work-group size), COL1 (the columns of x, y, dx, dy have element
+ * stride 1), DT and IDX_LONG (prelude.cl).
+ */
+#ifndef WM
+#define WM 2
+#endif
+#ifndef TK
+#define TK 8
+#endif
+#ifndef TP
+#define TP 2
+#endif
+#ifndef VW
+#define VW 16
+#endif
+#ifndef WG
+#define WG 8
+#endif
+#define TT (TP * VW)
+#define AL (WM + 2)
+#define A2 (AL * AL)
+#define VT 8                    /* tiles per transform work-item */
+#define SPAN (WM * VT + 2)      /* input columns of a segment's windows */
+#define NLD (SPAN / 16)         /* 16-wide loads of a row (at 16*i and 16*i + 2) */
+
+#if WM == 2
+/* F(2x2, 3x3): interpolation points 0, 1, -1, infinity */
+#define BT_INIT {1, 0, -1, 0, \
+                 0, 1, 1, 0, \
+                 0, -1, 1, 0, \
+                 0, 1, 0, -1}
+#define GM_INIT {1, 0, 0, \
+                 0.5f, 0.5f, 0.5f, \
+                 0.5f, -0.5f, 0.5f, \
+                 0, 0, 1}
+#define AT_INIT {1, 1, 1, 0, \
+                 0, 1, -1, -1}
+/* column c < AL of the VT windows from v[0] = columns [0, 16) and v[1] =
+ * [2, 18) of the segment */
+#define COLS(v, c) ((c) == 0 ? (v)[0].even : (c) == 1 ? (v)[0].odd : (c) == 2 ? (v)[1].even \
+                    : (v)[1].odd)
+#elif WM == 4
+/* F(4x4, 3x3): points 0, 1, -1, 2, -2, infinity */
+#define BT_INIT {4, 0, -5, 0, 1, 0, \
+                 0, -4, -4, 1, 1, 0, \
+                 0, 4, -4, -1, 1, 0, \
+                 0, -2, -1, 2, 1, 0, \
+                 0, 2, -1, -2, 1, 0, \
+                 0, 4, 0, -5, 0, 1}
+#define GM_INIT {1.0f / 4, 0, 0, \
+                 -1.0f / 6, -1.0f / 6, -1.0f / 6, \
+                 -1.0f / 6, 1.0f / 6, -1.0f / 6, \
+                 1.0f / 24, 1.0f / 12, 1.0f / 6, \
+                 1.0f / 24, -1.0f / 12, 1.0f / 6, \
+                 0, 0, 1}
+#define AT_INIT {1, 1, 1, 1, 1, 0, \
+                 0, 1, -1, 2, -2, 0, \
+                 0, 1, 1, 4, 4, 0, \
+                 0, 1, -1, 8, -8, 1}
+/* column c < AL of the VT windows from v[0] = columns [0, 16), v[1] =
+ * [2, 18), v[2] = [16, 32), v[3] = [18, 34) of the segment */
+#define COLS(v, c) ((c) == 0 ? (float8)((v)[0].s048c, (v)[2].s048c)   \
+                    : (c) == 1 ? (float8)((v)[0].s159d, (v)[2].s159d) \
+                    : (c) == 2 ? (float8)((v)[0].s26ae, (v)[2].s26ae) \
+                    : (c) == 3 ? (float8)((v)[0].s37bf, (v)[2].s37bf) \
+                    : (c) == 4 ? (float8)((v)[1].s26ae, (v)[3].s26ae) \
+                               : (float8)((v)[1].s37bf, (v)[3].s37bf))
+#else
+#error "WM must be 2 or 4"
+#endif
+typedef float8 tvec;
+#define TV_LOAD(p) vload8(0, p)
+#define TV_STORE(v, p) vstore8(v, 0, p)
+
+/* the matrices as private constants, folded once the loops unroll */
+#define MATS const float BT[AL * AL] = BT_INIT, GM[AL * 3] = GM_INIT, AT[WM * AL] = AT_INIT
+
+/* acc + c * v for a compile-time constant c: nothing when c is 0 */
+#define MAC(acc, c, v) ((c) == 0.0f ? (acc) : (c) == 1.0f ? (acc) + (v) \
+                        : (c) == -1.0f ? (acc) - (v) : fma((c), (v), (acc)))
+
+/* Kernel arguments, field for field host/winograd.c's (all 64-bit). */
+typedef struct wdata {
+    long CH, IH, IW, TH, TW, top, left;
+    long is[4];                 /* input strides: n, channel, row, column */
+    long r0, rn;                /* the chunk's tile rows */
+    long sx, sc, st;            /* workspace strides: plane, channel, tile */
+    long elems;                 /* the input tensor's elements from in_off */
+} wdata;
+
+typedef struct wfilt {
+    long CO, CI, COp, so, si, sr, ss, flip;
+    long sx;                    /* workspace stride of a plane */
+} wfilt;
+
+typedef struct wgemm {
+    long NX, L, MB, JB;
+    long sax, smb, sal, sbx, sbl, sox, som;
+} wgemm;
+
+typedef struct wout {
+    long CO, OH, OW, TH, TW, r0, rn;
+    long os[4];                 /* output strides: n, channel, row, column */
+    long sx, sc;                /* workspace strides: plane, channel (t: 1) */
+} wout;
+
+typedef struct wfout {
+    long K, C, sx, sk;          /* workspace strides: plane, k (c: 1) */
+    long ws[4];                 /* dw strides: k, c, r, s */
+} wfout;
+
+/* The SPAN columns from c0 of one row (column stride cs), 0 outside [0,
+ * width), as NLD pairs of 16-wide vectors: v[2*i] = columns c0 + 16*i +
+ * [0, 16), v[2*i + 1] = c0 + 16*i + 2 + [0, 16).  Dense columns (COL1)
+ * take vector loads, the lanes outside the row zeroed by select, whenever
+ * the SPAN elements lie inside the tensor (elements [0, lim) from
+ * `origin`; the row is origin + ro); otherwise element by element. */
+static inline void row_cols(__global const dt_t *origin, idx ro, idx lim, idx c0, idx cs,
+                            idx width, float16 v[2 * NLD])
+{
+    __global const dt_t *row = origin + ro;
+#ifdef COL1
+    if (ro + c0 >= 0 && ro + c0 + SPAN <= lim) {
+        const int edge = c0 < 0 || c0 + SPAN > width;
+        const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        const int lo = (int)clamp(-c0, (idx)-1, (idx)SPAN);
+        const int hi = (int)clamp(width - c0, (idx)-1, (idx)SPAN);
+        #pragma unroll
+        for (int i = 0; i < 2 * NLD; i++) {
+            const int at = 16 * (i / 2) + 2 * (i % 2);
+            v[i] = load_el16(row, c0 + at);
+            if (edge)
+                v[i] = select((float16)0.0f, v[i], (lane + at >= lo) & (lane + at < hi));
+        }
+        return;
+    }
+#endif
+    float t[SPAN];
+    #pragma unroll
+    for (int u = 0; u < SPAN; u++) {
+        const idx c = c0 + u;
+        t[u] = c >= 0 && c < width ? load_el(row, c * cs) : 0.0f;
+    }
+    #pragma unroll
+    for (int i = 0; i < 2 * NLD; i++)
+        v[i] = vload16(0, t + 16 * (i / 2) + 2 * (i % 2));
+}
+
+#if WM == 4
+/* F(4x4)'s 1-D transforms written out (fewer operations than the matrix
+ * products, the same values up to rounding): d = BT x, y = AT m */
+static inline void bt6(const tvec x[6], tvec d[6])
+{
+    const tvec s12 = x[1] + x[2], t12 = x[1] - x[2], u = x[4] - x[2], v = x[3] - x[1];
+    d[0] = fma(4.0f, x[0], fma(-5.0f, x[2], x[4]));
+    d[1] = fma(-4.0f, s12, x[3] + x[4]);
+    d[2] = fma(4.0f, t12, x[4] - x[3]);
+    d[3] = fma(2.0f, v, u);
+    d[4] = fma(-2.0f, v, u);
+    d[5] = fma(4.0f, x[1], fma(-5.0f, x[3], x[5]));
+}
+
+/* u = G f for one column f of a filter (TK = 8 output channels as lanes) */
+static inline void g6(const float8 f[3], float8 u[6])
+{
+    const float8 s = f[0] + f[2], t = fma(1.0f / 24, f[0], (1.0f / 6) * f[2]);
+    u[0] = 0.25f * f[0];
+    u[1] = (s + f[1]) * (-1.0f / 6);
+    u[2] = (s - f[1]) * (-1.0f / 6);
+    u[3] = fma(1.0f / 12, f[1], t);
+    u[4] = fma(-1.0f / 12, f[1], t);
+    u[5] = f[2];
+}
+
+static inline void at6(const tvec m[6], tvec y[4])
+{
+    const tvec s12 = m[1] + m[2], t12 = m[1] - m[2], s34 = m[3] + m[4], t34 = m[3] - m[4];
+    y[0] = m[0] + s12 + s34;
+    y[1] = fma(2.0f, t34, t12);
+    y[2] = fma(4.0f, s34, s12);
+    y[3] = fma(8.0f, t34, t12) + m[5];
+}
+#endif
+
+/* The transformed segment o[xi] (lanes: tiles tj0 + [0, VT), nreal of
+ * them real) stored at q + xi*sx + lane*st. */
+static inline void store_seg(__global float *q, const tvec o[A2], idx sx, idx st, int nreal)
+{
+    if (st == 1 && nreal == VT) {
+        #pragma unroll
+        for (int x = 0; x < A2; x++)
+            TV_STORE(o[x], q + x * sx);
+        return;
+    }
+    #pragma unroll
+    for (int x = 0; x < A2; x++) {
+        float t[VT];
+        TV_STORE(o[x], t);
+        for (int j = 0; j < nreal; j++)
+            q[x * sx + j * st] = t[j];
+    }
+}
+
+__kernel void wino_data(__global const dt_t *in, long in_off, __global float *ws, long ws_off,
+                        wdata D, int mode)
+{
+    MATS;
+    const idx SB = (D.TW + VT - 1) / VT;
+    idx id = get_global_id(0);
+    if (id >= (idx)D.CH * (idx)D.rn * SB)
+        return;
+    /* channels fastest when the channels are the workspace's contiguous
+     * dimension (st != 1): neighbouring work-items fill the same lines */
+    idx sb, row, ch;
+    if (D.st != 1) {
+        ch = id % (idx)D.CH;
+        id /= (idx)D.CH;
+        sb = id % SB;
+        row = id / SB;
+    } else {
+        sb = id % SB;
+        id /= SB;
+        row = id % (idx)D.rn;
+        ch = id / (idx)D.rn;
+    }
+    const idx gr = (idx)D.r0 + row, n = gr / (idx)D.TH, ti = gr % (idx)D.TH;
+    const idx tj0 = sb * VT;
+    const int nreal = (int)min((idx)VT, (idx)D.TW - tj0);
+    __global const dt_t *org = in + in_off;
+    const idx pbase = n * (idx)D.is[0] + ch * (idx)D.is[1], lim = D.elems;
+    const idx cs = D.is[3], IH = D.IH, IW = D.IW;
+    tvec o[A2];
+    if (!mode) {
+        const idx h0 = WM * ti - (idx)D.top, c0 = WM * tj0 - (idx)D.left;
+#if WM == 4
+        /* t = d B row by row as the rows are loaded, then o = BT t */
+        tvec t[AL][AL];
+        #pragma unroll
+        for (int k = 0; k < AL; k++) {
+            const idx h = h0 + k;
+            tvec d[AL];
+            #pragma unroll
+            for (int j = 0; j < AL; j++)
+                d[j] = 0.0f;
+            if (h >= 0 && h < IH) {
+                float16 v[2 * NLD];
+                row_cols(org, pbase + h * (idx)D.is[2], lim, c0, cs, IW, v);
+                #pragma unroll
+                for (int j = 0; j < AL; j++)
+                    d[j] = COLS(v, j);
+            }
+            bt6(d, t[k]);
+        }
+        #pragma unroll
+        for (int j = 0; j < AL; j++) {
+            tvec c[AL], r[AL];
+            #pragma unroll
+            for (int k = 0; k < AL; k++)
+                c[k] = t[k][j];
+            bt6(c, r);
+            #pragma unroll
+            for (int i = 0; i < AL; i++)
+                o[i * AL + j] = r[i];
+        }
+#else
+        /* u = BT d, row by row of d as it is loaded */
+        tvec u[AL][AL];
+        #pragma unroll
+        for (int i = 0; i < AL; i++)
+            #pragma unroll
+            for (int j = 0; j < AL; j++)
+                u[i][j] = 0.0f;
+        #pragma unroll
+        for (int k = 0; k < AL; k++) {
+            const idx h = h0 + k;
+            if (h < 0 || h >= IH)
+                continue;
+            float16 v[2 * NLD];
+            row_cols(org, pbase + h * (idx)D.is[2], lim, c0, cs, IW, v);
+            #pragma unroll
+            for (int j = 0; j < AL; j++) {
+                const tvec d = COLS(v, j);
+                #pragma unroll
+                for (int i = 0; i < AL; i++)
+                    u[i][j] = MAC(u[i][j], BT[i * AL + k], d);
+            }
+        }
+        /* o = u B */
+        #pragma unroll
+        for (int i = 0; i < AL; i++)
+            #pragma unroll
+            for (int j = 0; j < AL; j++) {
+                tvec acc = 0.0f;
+                #pragma unroll
+                for (int k = 0; k < AL; k++)
+                    acc = MAC(acc, BT[j * AL + k], u[i][k]);
+                o[i * AL + j] = acc;
+            }
+#endif
+    } else {
+        const idx h0 = WM * ti, c0 = WM * tj0;
+        /* u = A dY: u[i][j] = sum_k AT[k][i] dY[k][j] */
+        tvec u[AL][WM];
+        #pragma unroll
+        for (int i = 0; i < AL; i++)
+            #pragma unroll
+            for (int j = 0; j < WM; j++)
+                u[i][j] = 0.0f;
+        #pragma unroll
+        for (int k = 0; k < WM; k++) {
+            const idx h = h0 + k;
+            if (h >= IH)
+                continue;
+            float16 v[2 * NLD];
+            row_cols(org, pbase + h * (idx)D.is[2], lim, c0, cs, IW, v);
+            #pragma unroll
+            for (int j = 0; j < WM; j++) {
+                /* dY's columns j < WM are the window's first WM columns */
+                const tvec d = COLS(v, j);
+                #pragma unroll
+                for (int i = 0; i < AL; i++)
+                    u[i][j] = MAC(u[i][j], AT[k * AL + i], d);
+            }
+        }
+        /* o = u AT */
+        #pragma unroll
+        for (int i = 0; i < AL; i++)
+            #pragma unroll
+            for (int j = 0; j < AL; j++) {
+                tvec acc = 0.0f;
+                #pragma unroll
+                for (int k = 0; k < WM; k++)
+                    acc = MAC(acc, AT[k * AL + j], u[i][k]);
+                o[i * AL + j] = acc;
+            }
+    }
+    store_seg(ws + ws_off + ch * (idx)D.sc + (row * (idx)D.TW + tj0) * (idx)D.st, o, D.sx, D.st,
+              nreal);
+}
+
+__kernel void wino_filter(__global const dt_t *w, long w_off, __global float *ws, long ws_off,
+                          wfilt F)
+{
+    MATS;
+    const idx id = get_global_id(0);
+    if (id >= (idx)(F.COp / TK * F.CI))
+        return;
+    /* one work-item per panel row: TK output channels of one ci, as the
+     * lanes of float8s (TK = 8) or element by element */
+    const idx ci = id % (idx)F.CI, cb = id / (idx)F.CI;
+    float f[3][3][TK];
+    __global const dt_t *p = w + w_off + cb * TK * (idx)F.so + ci * (idx)F.si;
+    const idx sr = F.flip ? -(idx)F.sr : (idx)F.sr, ss = F.flip ? -(idx)F.ss : (idx)F.ss;
+    if (F.flip)
+        p += 2 * (idx)F.sr + 2 * (idx)F.ss;
+    #pragma unroll
+    for (int a = 0; a < TK; a++) {
+        const int real = cb * TK + a < (idx)F.CO;
+        #pragma unroll
+        for (int r = 0; r < 3; r++)
+            #pragma unroll
+            for (int s = 0; s < 3; s++)
+                f[r][s][a] = real ? load_el(p, a * (idx)F.so + r * sr + s * ss) : 0.0f;
+    }
+    __global float *q = ws + ws_off + cb * (idx)F.CI * TK + ci * TK;
+#if TK == 8
+    float8 g[3][3];
+    #pragma unroll
+    for (int r = 0; r < 3; r++)
+        #pragma unroll
+        for (int s = 0; s < 3; s++)
+            g[r][s] = vload8(0, f[r][s]);
+    /* G g GT */
+    float8 u[AL][3];
+#if WM == 4
+    #pragma unroll
+    for (int j = 0; j < 3; j++) {
+        const float8 c[3] = {g[0][j], g[1][j], g[2][j]};
+        float8 r[AL];
+        g6(c, r);
+        #pragma unroll
+        for (int i = 0; i < AL; i++)
+            u[i][j] = r[i];
+    }
+    #pragma unroll
+    for (int i = 0; i < AL; i++) {
+        float8 r[AL];
+        g6(u[i], r);
+        #pragma unroll
+        for (int j = 0; j < AL; j++)
+            vstore8(r[j], 0, q + (i * AL + j) * (idx)F.sx);
+    }
+#else
+    #pragma unroll
+    for (int i = 0; i < AL; i++)
+        #pragma unroll
+        for (int j = 0; j < 3; j++) {
+            float8 acc = 0.0f;
+            #pragma unroll
+            for (int k = 0; k < 3; k++)
+                acc = MAC(acc, GM[i * 3 + k], g[k][j]);
+            u[i][j] = acc;
+        }
+    #pragma unroll
+    for (int i = 0; i < AL; i++)
+        #pragma unroll
+        for (int j = 0; j < AL; j++) {
+            float8 acc = 0.0f;
+            #pragma unroll
+            for (int k = 0; k < 3; k++)
+                acc = MAC(acc, GM[j * 3 + k], u[i][k]);
+            vstore8(acc, 0, q + (i * AL + j) * (idx)F.sx);
+        }
+#endif
+#else
+    #pragma unroll
+    for (int a = 0; a < TK; a++) {
+        float u[AL][3];
+        #pragma unroll
+        for (int i = 0; i < AL; i++)
+            #pragma unroll
+            for (int j = 0; j < 3; j++) {
+                float acc = 0.0f;
+                #pragma unroll
+                for (int k = 0; k < 3; k++)
+                    acc = MAC(acc, GM[i * 3 + k], f[k][j][a]);
+                u[i][j] = acc;
+            }
+        #pragma unroll
+        for (int i = 0; i < AL; i++)
+            #pragma unroll
+            for (int j = 0; j < AL; j++) {
+                float acc = 0.0f;
+                #pragma unroll
+                for (int k = 0; k < 3; k++)
+                    acc = MAC(acc, GM[j * 3 + k], u[i][k]);
+                q[(i * AL + j) * (idx)F.sx + a] = acc;
+            }
+    }
+#endif
+}
+
+#if VW == 4
+typedef float4 vec;
+#define VLD(i, p) vload4(i, p)
+#define VST(v, i, p) vstore4(v, i, p)
+#elif VW == 8
+typedef float8 vec;
+#define VLD(i, p) vload8(i, p)
+#define VST(v, i, p) vstore8(v, i, p)
+#elif VW == 16
+typedef float16 vec;
+#define VLD(i, p) vload16(i, p)
+#define VST(v, i, p) vstore16(v, i, p)
+#else
+#error "VW must be 4, 8 or 16"
+#endif
+
+__kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
+void wino_gemm(__global float *ws, long a_off, long b_off, long o_off, wgemm M, int add)
+{
+    idx id = get_global_id(0);
+    const idx MB = M.MB, JB = M.JB;
+    if (id >= (idx)M.NX * MB * JB)
+        return;
+    const idx mb = id % MB;
+    id /= MB;
+    const idx jb = id % JB, x = id / JB;
+    __global const float *ap = ws + a_off + x * (idx)M.sax + mb * (idx)M.smb;
+    __global const float *bp = ws + b_off + x * (idx)M.sbx + jb * TT;
+    const idx sal = M.sal, sbl = M.sbl, L = M.L;
+    vec acc[TK * TP];
+    #pragma unroll
+    for (int a = 0; a < TK * TP; a++)
+        acc[a] = 0.0f;
+    for (idx l = 0; l < L; l++) {
+        float av[TK];
+        #pragma unroll
+        for (int a = 0; a < TK; a++)
+            av[a] = ap[a];
+        #pragma unroll
+        for (int i = 0; i < TP; i++) {
+            const vec b = VLD(i, bp);
+            #pragma unroll
+            for (int a = 0; a < TK; a++)
+                acc[a * TP + i] = fma((vec)av[a], b, acc[a * TP + i]);
+        }
+        ap += sal;
+        bp += sbl;
+    }
+    __global float *op = ws + o_off + x * (idx)M.sox + mb * TK * (idx)M.som + jb * TT;
+    #pragma unroll
+    for (int a = 0; a < TK; a++)
+        #pragma unroll
+        for (int i = 0; i < TP; i++) {
+            __global float *o = op + a * (idx)M.som;
+            VST(add ? acc[a * TP + i] + VLD(i, o) : acc[a * TP + i], i, o);
+        }
+}
+
+/* epi_apply on 16 consecutive elements from yi (dense, inside) */
+static inline float16 epi_apply16(const epi *E, float16 acc, __global const dt_t *y, idx yi,
+                                  __global const dt_t *bias, idx k)
+{
+    float16 v = E->alpha * acc;
+    if (E->beta != 0.0f)
+        v += E->beta * load_el16(y, yi);
+    if (E->has_bias)
+        v += load_el(bias, k);
+    if (E->act) {
+        float t[16];
+        vstore16(v, 0, t);
+        for (int l = 0; l < 16; l++)
+            t[l] = act_apply(E->act, t[l], E->param);
+        v = vload16(0, t);
+    }
+    return v;
+}
+
+__kernel void wino_out(__global const float *ws, long ws_off, __global dt_t *out, long out_off,
+                       wout O, epi E, __global const dt_t *bias, long bias_off)
+{
+    MATS;
+    const idx SB = (O.TW + VT - 1) / VT;
+    idx id = get_global_id(0);
+    if (id >= (idx)O.CO * (idx)O.rn * SB)
+        return;
+    const idx sb = id % SB;
+    id /= SB;
+    const idx row = id % (idx)O.rn, co = id / (idx)O.rn;
+    const idx gr = (idx)O.r0 + row, n = gr / (idx)O.TH, ti = gr % (idx)O.TH;
+    const idx tj0 = sb * VT;
+    __global const float *q = ws + ws_off + co * (idx)O.sc + row * (idx)O.TW + tj0;
+    /* u = AT m, a column of m at a time */
+    tvec u[WM][AL];
+#if WM == 4
+    #pragma unroll
+    for (int j = 0; j < AL; j++) {
+        tvec m[AL], y[WM];
+        #pragma unroll
+        for (int k = 0; k < AL; k++)
+            m[k] = TV_LOAD(q + (k * AL + j) * (idx)O.sx);
+        at6(m, y);
+        #pragma unroll
+        for (int i = 0; i < WM; i++)
+            u[i][j] = y[i];
+    }
+#else
+    #pragma unroll
+    for (int i = 0; i < WM; i++)
+        #pragma unroll
+        for (int j = 0; j < AL; j++)
+            u[i][j] = 0.0f;
+    #pragma unroll
+    for (int k = 0; k < AL; k++)
+        #pragma unroll
+        for (int j = 0; j < AL; j++) {
+            const tvec m = TV_LOAD(q + (k * AL + j) * (idx)O.sx);
+            #pragma unroll
+            for (int i = 0; i < WM; i++)
+                u[i][j] = MAC(u[i][j], AT[i * AL + k], m);
+        }
+#endif
+    __global dt_t *y = out + out_off;
+    __global const dt_t *b = bias + bias_off;
+    const idx base = n * (idx)O.os[0] + co * (idx)O.os[1], q0 = WM * tj0;
+    #pragma unroll
+    for (int i = 0; i < WM; i++) {
+        const idx p = WM * ti + i;
+        if (p >= (idx)O.OH)
+            break;
+        /* row i of the VT tiles' outputs (y = u A): column WM*j + jj is
+         * y[jj]'s lane j */
+        float r[WM * VT];
+        tvec yv[WM];
+#if WM == 4
+        at6(u[i], yv);
+#else
+        #pragma unroll
+        for (int jj = 0; jj < WM; jj++) {
+            tvec acc = 0.0f;
+            #pragma unroll
+            for (int k = 0; k < AL; k++)
+                acc = MAC(acc, AT[jj * AL + k], u[i][k]);
+            yv[jj] = acc;
+        }
+#endif
+        #pragma unroll
+        for (int jj = 0; jj < WM; jj++) {
+            float t[VT];
+            TV_STORE(yv[jj], t);
+            #pragma unroll
+            for (int j = 0; j < VT; j++)
+                r[WM * j + jj] = t[j];
+        }
+        const idx yr = base + p * (idx)O.os[2];
+        #pragma unroll
+        for (int h = 0; h < WM * VT; h += 16) {
+            const idx qh = q0 + h;
+#ifdef COL1
+            if (qh + 16 <= (idx)O.OW) {
+                store_el16(y, yr + qh, epi_apply16(&E, vload16(0, r + h), y, yr + qh, b, co));
+                continue;
+            }
+#endif
+            for (int c = 0; c < 16; c++) {
+                if (qh + c >= (idx)O.OW)
+                    break;
+                const idx yi = yr + (qh + c) * (idx)O.os[3];
+                store_el(y, yi, epi_apply(&E, r[h + c], y, yi, b, co));
+            }
+        }
+    }
+}
+
+__kernel void wino_filter_out(__global const float *ws, long ws_off, __global dt_t *dw,
+                              long dw_off, wfout F, int beta)
+{
+    MATS;
+    const idx id = get_global_id(0);
+    if (id >= (idx)(F.K * F.C))
+        return;
+    const idx c = id % (idx)F.C, k = id / (idx)F.C;
+    __global const float *q = ws + ws_off + k * (idx)F.sk + c;
+    /* u = GT m: u[r][j] = sum_i G[i][r] m[i][j] */
+    float u[3][AL];
+    #pragma unroll
+    for (int r = 0; r < 3; r++)
+        #pragma unroll
+        for (int j = 0; j < AL; j++)
+            u[r][j] = 0.0f;
+    #pragma unroll
+    for (int i = 0; i < AL; i++)
+        #pragma unroll
+        for (int j = 0; j < AL; j++) {
+            const float m = q[(i * AL + j) * (idx)F.sx];
+            #pragma unroll
+            for (int r = 0; r < 3; r++)
+                u[r][j] = MAC(u[r][j], GM[i * 3 + r], m);
+        }
+    __global dt_t *o = dw + dw_off + k * (idx)F.ws[0] + c * (idx)F.ws[1];
+    #pragma unroll
+    for (int r = 0; r < 3; r++)
+        #pragma unroll
+        for (int s = 0; s < 3; s++) {
+            float acc = 0.0f;
+            #pragma unroll
+            for (int j = 0; j < AL; j++)
+                acc = MAC(acc, GM[j * 3 + s], u[r][j]);
+            const idx i = r * (idx)F.ws[2] + s * (idx)F.ws[3];
+            store_el(o, i, beta ? load_el(o, i) + acc : acc);
+        }
+}
