@@ -438,6 +438,10 @@ clconv_status find_record_id(const clconv_ctx *ctx, const clconv_desc *d, clconv
  * (tiled.c). */
 int tiled_auto_ok(const clconv_ctx *ctx, clconv_pass pass, const pass_args *a, char *why,
                   size_t cap);
+/* Whether AUTO should take WINOGRAD for a call it supports: forward and
+ * backward-data, not backward-filter (winograd.c). */
+int winograd_auto_ok(const clconv_ctx *ctx, clconv_pass pass, const pass_args *a, char *why,
+                     size_t cap);
 
 /* DEVICE_LIMIT (why says which limit) when `bytes` of scratch exceed the
  * device's largest allocation or its global memory (launch.c). */

@@ -17,8 +17,11 @@
  * WINO_CHUNK_BYTES besides U however large the batch, and what the GEMM
  * reads fresh from the transform before it leaves the caches.
  *
- * Not AUTO's (passes.c leaves it out of auto_list); a named request runs
- * it on any device. */
+ * Non-finite values follow the reference's rule (README): the output
+ * transform re-sums an output whose Winograd sum is Inf or NaN over its
+ * real terms, as DIRECT does.  AUTO takes it for forward and
+ * backward-data (winograd_auto_ok); a named request runs every pass on
+ * any device. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -313,6 +316,7 @@ static clconv_status run_conv(clconv_ctx *ctx, const pass_args *a, const wplan *
     const kepi E = a->ep ? *a->ep : plain;
     const cl_mem bias = a->ep && a->ep->has_bias ? a->bias : a->out;
     const cl_long bo = a->ep && a->ep->has_bias ? (cl_long)a->bias_off : 0;
+    const kgeom g = kgeom_of(L);
     for (int64_t c = 0; c < p->nchunks; c++) {
         const int64_t r0 = c * p->rc, rn = p->rows - r0 < p->rc ? p->rows - r0 : p->rc;
         const int64_t tn = rn * p->tw;
@@ -325,10 +329,15 @@ static clconv_status run_conv(clconv_ctx *ctx, const pass_args *a, const wplan *
         wout O = {p->co, p->oh, p->ow, p->th, p->tw, r0, rn, {0}, p->sm, pitch};
         copy4(O.os, os);
         cl_long mo = (cl_long)p->m_off, oo = (cl_long)a->out_off;
-        const karg args[] = {KARG(ws), KARG(mo), KARG(a->out), KARG(oo),
-                             KARG(O),  KARG(E),  KARG(bias),   KARG(bo)};
-        TRY(ctx_launch(ctx, k[K_OUT], 8, args, (size_t)(p->co * rn * cdiv(p->tw, p->vt)), 0,
-                   c == p->nchunks - 1 ? a->event : NULL));
+        cl_long so = (cl_long)a->a_off, wo = (cl_long)a->b_off;
+        cl_int bw = bwd;
+        /* x or dy and w for the re-sum of a non-finite output */
+        const karg args[] = {KARG(ws),   KARG(mo), KARG(a->out), KARG(oo), KARG(O),
+                             KARG(E),    KARG(bias), KARG(bo),   KARG(a->a), KARG(so),
+                             KARG(a->b), KARG(wo), KARG(g),      KARG(bw)};
+        TRY(ctx_launch(ctx, k[K_OUT], (int)(sizeof args / sizeof args[0]), args,
+                       (size_t)(p->co * rn * cdiv(p->tw, p->vt)), 0,
+                       c == p->nchunks - 1 ? a->event : NULL));
     }
     return CLCONV_OK;
 }
@@ -449,6 +458,17 @@ static clconv_status supports(const clconv_ctx *ctx, clconv_pass pass, const pas
         snprintf(why, cap, "winograd: %s", inner);
     }
     return st;
+}
+
+int winograd_auto_ok(const clconv_ctx *ctx, clconv_pass pass, const pass_args *a, char *why,
+                     size_t cap)
+{
+    (void)ctx, (void)a;
+    if (pass == CLCONV_PASS_BACKWARD_FILTER) {
+        snprintf(why, cap, "GEMM is faster for backward-filter on the layers measured");
+        return 0;
+    }
+    return 1;
 }
 
 /* What tests/test_winograd.c runs: every storage type, layout and

@@ -66,8 +66,15 @@
  *   out[n][co][WM*ti + i][WM*tj + j] (element strides os[], from out_off)
  *   = act(alpha * Y[i][j] + beta * old + bias[co]) (prelude.cl's
  *   epi_apply: old read only when E.beta != 0, bias only when
- *   E.has_bias), rounded once to dt_t.  Reads Mt of up to VT - 1 tiles
- *   past the chunk's last (the host's pitch leaves room).
+ *   E.has_bias), rounded once to dt_t.  Where Y[i][j] is Inf or NaN it
+ *   is replaced, before the epilogue, by the sum of the output's real
+ *   terms (real_sum, through G = the layer's geom, from src_off / w_off):
+ *   bwd 0 (forward, src = x) sum_{c,r,s} x[n][c][p-ph+r][q-pw+s] *
+ *   w[co][c][r][s]; bwd 1 (backward-data, src = dy, DIRECT's data_sum
+ *   at stride 1) sum_{k,r,s} dy[n][k][p+ph-r][q+pw-s] * w[k][co][r][s];
+ *   taps outside the tensor no term.  A finite Y is stored as it is.
+ *   Reads Mt of up to VT - 1 tiles past the chunk's last (the host's
+ *   pitch leaves room).
  *
  * CONTRACT wino_filter_out
  *   For c < C, k < K (c fastest): dg = GT Mk G with Mk[xi] = ws[off +
@@ -83,10 +90,15 @@
  * vectors of VW columns (float-VW: AVX-512 on PoCL), TK elements of A
  * broadcast per step.
  *
- * Non-finite values: unlike DIRECT and GEMM, WINOGRAD does not follow
- * the reference's rule for Inf and NaN: a transform mixes every element
- * of a window, so an Inf or NaN reaches every output of the tiles whose
- * windows hold it (and Inf - Inf is NaN), padding positions included.
+ * Non-finite values: forward and backward-data follow the reference's
+ * rule for Inf and NaN, as DIRECT and GEMM do.  A transform mixes every
+ * element of a window, so an Inf or NaN reaches every output of the tiles
+ * whose windows hold it (and Inf - Inf, Inf * 0 are NaN), padding
+ * positions included; it never turns finite, so exactly those outputs
+ * come out non-finite, and wino_out re-sums each over its real terms
+ * (the reference's value: NaN, +-Inf or finite).  Backward-filter
+ * (wino_filter_out) does not: an Inf or NaN in x or dy reaches every dw
+ * element of its tiles' windows.
  *
  * Build options: WM (2 or 4), TK, TP, VW (4, 8 or 16), WG (the GEMM's
  * work-group size), COL1 (the columns of x, y, dx, dy have element
@@ -608,8 +620,54 @@ static inline float16 epi_apply16(const epi *E, float16 acc, __global const dt_t
     return v;
 }
 
+/* The sum of output (n, co, p, q) over its real terms only, as the
+ * reference (and DIRECT) forms it: forward (bwd 0) sum_{c, r, s} x[n][c]
+ * [p - ph + r][q - pw + s] * w[co][c][r][s], backward-data (bwd 1)
+ * DIRECT's data_sum at stride 1: sum_{k, r, s} dy[n][k][p + r - top]
+ * [q + s - left] * w[k][co][2 - r][2 - s] (top = 2 - ph, left = 2 - pw);
+ * taps outside the tensor are no term.  For the outputs whose Winograd sum
+ * comes out non-finite. */
+static inline float real_sum(const geom *G, __global const dt_t *src, __global const dt_t *wt,
+                             int bwd, idx n, idx co, idx p, idx q)
+{
+    float acc = 0.0f;
+    if (!bwd) {
+        const idx H = G->h, W = G->w, y0 = p - (idx)G->ph, x0 = q - (idx)G->pw;
+        for (idx c = 0; c < (idx)G->c; c++)
+            for (idx r = 0; r < 3; r++) {
+                const idx h = y0 + r;
+                if (h < 0 || h >= H)
+                    continue;
+                for (idx s = 0; s < 3; s++) {
+                    const idx v = x0 + s;
+                    if (v < 0 || v >= W)
+                        continue;
+                    acc += load_el(src, x_at(G, n, c, h, v)) * load_el(wt, w_at(G, co, c, r, s));
+                }
+            }
+        return acc;
+    }
+    const idx P = G->p, Q = G->q, top = 2 - (idx)G->ph, left = 2 - (idx)G->pw;
+    for (idx k = 0; k < (idx)G->k; k++)
+        for (idx r = 0; r < 3; r++) {
+            const idx yy = p + r - top;
+            if (yy < 0 || yy >= P)
+                continue;
+            for (idx s = 0; s < 3; s++) {
+                const idx xx = q + s - left;
+                if (xx < 0 || xx >= Q)
+                    continue;
+                acc += load_el(src, y_at(G, n, k, yy, xx)) *
+                       load_el(wt, w_at(G, k, co, 2 - r, 2 - s));
+            }
+        }
+    return acc;
+}
+
 __kernel void wino_out(__global const float *ws, long ws_off, __global dt_t *out, long out_off,
-                       wout O, epi E, __global const dt_t *bias, long bias_off)
+                       wout O, epi E, __global const dt_t *bias, long bias_off,
+                       __global const dt_t *src, long src_off, __global const dt_t *wt,
+                       long w_off, geom G, int bwd)
 {
     MATS;
     const idx SB = (O.TW + VT - 1) / VT;
@@ -690,15 +748,24 @@ __kernel void wino_out(__global const float *ws, long ws_off, __global dt_t *out
             const idx qh = q0 + h;
 #ifdef COL1
             if (qh + 16 <= (idx)O.OW) {
-                store_el16(y, yr + qh, epi_apply16(&E, vload16(0, r + h), y, yr + qh, b, co));
-                continue;
+                const float16 a = vload16(0, r + h);
+                /* a non-finite sum goes element by element (below) */
+                if (!any(isinf(a) | isnan(a))) {
+                    store_el16(y, yr + qh, epi_apply16(&E, a, y, yr + qh, b, co));
+                    continue;
+                }
             }
 #endif
             for (int c = 0; c < 16; c++) {
                 if (qh + c >= (idx)O.OW)
                     break;
                 const idx yi = yr + (qh + c) * (idx)O.os[3];
-                store_el(y, yi, epi_apply(&E, r[h + c], y, yi, b, co));
+                float acc = r[h + c];
+                /* non-finite: the sum of its real terms instead (the
+                 * reference's rule for Inf and NaN) */
+                if (isinf(acc) || isnan(acc))
+                    acc = real_sum(&G, src + src_off, wt + w_off, bwd, n, co, p, qh + c);
+                store_el(y, yi, epi_apply(&E, acc, y, yi, b, co));
             }
         }
     }

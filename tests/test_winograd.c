@@ -411,3 +411,204 @@ Test(winograd, own_choice_runs)
     all_passes(ctx, &d2, 9910, NULL);
     clconv_free(ctx);
 }
+
+/* ---- non-finite values (README, "Non-finite values") ------------------------ */
+
+/* Forward and backward-data follow the reference's rule, as DIRECT and
+ * GEMM do (tests/test_nonfinite.c): NaN exactly where the float64
+ * reference is NaN, +-Inf exactly where it is an Inf of that sign, the
+ * finite elements within the bar.  Inputs are small integers (exact
+ * sums); one tensor (w, x or dy) gets +Inf at a corner, or +Inf inside,
+ * or +Inf, -Inf, NaN and -Inf at a corner, the end of a middle row, the
+ * middle of the last row and inside.  A transform mixes a window's
+ * elements, so an Inf there turns neighbours NaN that the reference keeps
+ * finite: those are re-summed over their real terms. */
+static const clconv_desc *nf_layers(int *count)
+{
+    static clconv_desc ls[5];
+    ls[0] = wlayer(2, 8, 10, 10, 16, 1, 1, 1, 1); /* pad 1: edge tiles */
+    ls[1] = wlayer(1, 5, 11, 13, 12, 0, 0, 0, 0); /* no padding, partial tiles */
+    ls[2] = wlayer(1, 4, 9, 9, 6, 2, 2, 2, 2);    /* pad 2: bwd-data's crop */
+    ls[3] = wlayer(1, 4, 40, 40, 12, 1, 1, 1, 1); /* wide: the 16-wide stores */
+    ls[4] = wlayer(1, 3, 9, 34, 5, 0, 2, 2, 1);   /* unequal padding */
+    *count = 5;
+    return ls;
+}
+
+static size_t nf_at(int64_t a, int64_t b, int64_t c, int64_t e, int64_t B, int64_t C, int64_t E)
+{
+    return (size_t)(((a * B + b) * C + c) * E + e);
+}
+
+/* pattern 0: +Inf at the corner; 1: +Inf inside; 2: +Inf, -Inf, NaN, -Inf
+ * at the corner, a middle row's end, the last row's middle, inside */
+static void nf_poison(float *a, const int64_t dm[4], int pattern)
+{
+    const int64_t A = dm[0], B = dm[1], C = dm[2], E = dm[3];
+    const size_t corner = nf_at(0, 0, 0, 0, B, C, E);
+    const size_t inside = nf_at(A / 2, B / 2, C / 2, E / 2, B, C, E);
+    if (pattern == 0) {
+        a[corner] = INFINITY;
+        return;
+    }
+    if (pattern == 1) {
+        a[inside] = INFINITY;
+        return;
+    }
+    a[corner] = INFINITY;
+    a[nf_at(A / 2, B - 1, C / 2, E - 1, B, C, E)] = -INFINITY;
+    a[nf_at(A - 1, B / 2, C - 1, E / 2, B, C, E)] = NAN;
+    a[inside] = -INFINITY;
+}
+
+/* out against want element by element; the finite ones within tol */
+static void nf_compare(const float *out, const double *want, size_t n, double tol,
+                       const char *what)
+{
+    size_t bad = 0, nonfinite = 0;
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double o = out[i], e = want[i];
+        const int same = isnan(e) ? isnan(o) : isinf(e) ? o == e : isfinite(o);
+        nonfinite += !isfinite(e);
+        if (!same) {
+            if (bad < 4)
+                cr_expect_fail("%s: element %zu is %g, expected %g", what, i, o, e);
+            bad++;
+        } else if (isfinite(e)) {
+            num += (o - e) * (o - e);
+            den += e * e;
+        }
+    }
+    const double err = den > 0 ? sqrt(num / den) : sqrt(num);
+    cr_expect(err <= tol, "%s: finite elements: rel err %g", what, err);
+    cr_expect(nonfinite > 0, "%s: the reference has no non-finite element", what);
+    if (bad > 4)
+        cr_expect_fail("%s: %zu mismatched elements in all (of %zu)", what, bad, n);
+}
+
+/* fp32 through the host calls: every layer, pattern, target and pass */
+static void nf_sweep(clconv_ctx *ctx, int wm, worst *w)
+{
+    (void)w;
+    int nl;
+    const clconv_desc *ls = nf_layers(&nl);
+    for (int li = 0; li < nl; li++) {
+        const clconv_desc *d = &ls[li];
+        char repro[160];
+        test_desc_str(d, repro, sizeof repro);
+        int64_t p, q;
+        cr_assert_eq(clconv_output_size(d, &p, &q), CLCONV_OK);
+        const int64_t xd[4] = {d->n, d->c, d->h, d->w}, wd[4] = {d->k, d->c, 3, 3},
+                      yd[4] = {d->n, d->k, p, q};
+        const size_t xe = (size_t)(xd[0] * xd[1] * xd[2] * xd[3]), we = (size_t)(d->k * d->c * 9),
+                     ye = (size_t)(yd[0] * yd[1] * yd[2] * yd[3]);
+        for (int bwd = 0; bwd < 2; bwd++)
+            for (int onw = 0; onw < 2; onw++)
+                for (int pat = 0; pat < 3; pat++) {
+                    float *in = test_alloc((bwd ? ye : xe) * sizeof(float));
+                    float *wt = test_alloc(we * sizeof(float));
+                    const size_t oe = bwd ? xe : ye;
+                    float *out = test_alloc(oe * sizeof(float));
+                    test_rng r = test_rng_seed(0x776E66ull + (uint64_t)(li * 16 + pat));
+                    test_fill_int(&r, in, bwd ? ye : xe, -3, 3);
+                    test_fill_int(&r, wt, we, -3, 3);
+                    nf_poison(onw ? wt : in, onw ? wd : bwd ? yd : xd, pat);
+                    double *din = test_alloc((bwd ? ye : xe) * sizeof(double));
+                    double *dwt = test_alloc(we * sizeof(double));
+                    double *want = test_alloc(oe * sizeof(double));
+                    test_to_double(in, din, bwd ? ye : xe);
+                    test_to_double(wt, dwt, we);
+                    cr_assert_eq(bwd ? clconv_ref_backward_data(d, din, dwt, want)
+                                     : clconv_ref_forward(d, din, dwt, want),
+                                 CLCONV_OK);
+                    for (size_t i = 0; i < oe; i++)
+                        out[i] = -7777.25f;
+                    clconv_status st =
+                        bwd ? clconv_backward_data_host(ctx, d, CLCONV_ALGO_WINOGRAD, in, wt, out, 0)
+                            : clconv_forward_host(ctx, d, CLCONV_ALGO_WINOGRAD, in, wt, out);
+                    cr_assert_eq(st, CLCONV_OK, "%s: %s", repro, clconv_last_error(ctx));
+                    char what[256];
+                    snprintf(what, sizeof what, "F(%dx%d) %s %s, non-finite %s, pattern %d", wm,
+                             wm, repro, bwd ? "backward-data" : "forward",
+                             onw ? "w" : bwd ? "dy" : "x", pat);
+                    nf_compare(out, want, oe, TEST_TOL, what);
+                    free(in), free(wt), free(out), free(din), free(dwt), free(want);
+                }
+    }
+}
+
+Test(winograd, nonfinite_follows_the_reference, .timeout = 600)
+{
+    EACH_WM("non-finite (fp32)", nf_sweep);
+}
+
+/* fp16 on device buffers: one layer, the mixed pattern, x / dy and w */
+static cl_mem nf_upload(clconv_ctx *ctx, const float *f, size_t n)
+{
+    uint16_t *h = test_alloc(n * sizeof(uint16_t));
+    for (size_t i = 0; i < n; i++)
+        h[i] = test_f32_to_f16(f[i]);
+    cl_int err;
+    cl_mem m = clCreateBuffer(clconv_cl_context(ctx), CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR,
+                              n * sizeof(uint16_t), h, &err);
+    cr_assert_not_null(m, "clCreateBuffer: %d", (int)err);
+    free(h);
+    return m;
+}
+
+static void nf_f16(clconv_ctx *ctx, int wm, worst *w)
+{
+    (void)w;
+    clconv_desc d = wlayer(1, 4, 9, 20, 6, 1, 1, 1, 1);
+    d.dtype = CLCONV_F16;
+    int64_t p, q;
+    cr_assert_eq(clconv_output_size(&d, &p, &q), CLCONV_OK);
+    const int64_t xd[4] = {d.n, d.c, d.h, d.w}, wd[4] = {d.k, d.c, 3, 3},
+                  yd[4] = {d.n, d.k, p, q};
+    const size_t xe = (size_t)(d.n * d.c * d.h * d.w), we = (size_t)(d.k * d.c * 9),
+                 ye = (size_t)(d.n * d.k * p * q);
+    for (int bwd = 0; bwd < 2; bwd++)
+        for (int onw = 0; onw < 2; onw++) {
+            test_rng r = test_rng_seed(0x66313600ull + (uint64_t)(bwd * 2 + onw));
+            const size_t ie = bwd ? ye : xe, oe = bwd ? xe : ye;
+            float *in = test_alloc(ie * sizeof(float)), *wt = test_alloc(we * sizeof(float));
+            float *o = test_alloc(oe * sizeof(float));
+            test_fill_int(&r, in, ie, -3, 3);
+            test_fill_int(&r, wt, we, -3, 3);
+            nf_poison(onw ? wt : in, onw ? wd : bwd ? yd : xd, 2);
+            for (size_t i = 0; i < oe; i++)
+                o[i] = NAN;
+            double *din = test_alloc(ie * sizeof(double)), *dwt = test_alloc(we * sizeof(double));
+            double *want = test_alloc(oe * sizeof(double));
+            test_to_double(in, din, ie);
+            test_to_double(wt, dwt, we);
+            cr_assert_eq(bwd ? clconv_ref_backward_data(&d, din, dwt, want)
+                             : clconv_ref_forward(&d, din, dwt, want),
+                         CLCONV_OK);
+            cl_mem mi = nf_upload(ctx, in, ie), mw = nf_upload(ctx, wt, we),
+                   mo = nf_upload(ctx, o, oe);
+            clconv_status st =
+                bwd ? clconv_backward_data(ctx, &d, CLCONV_ALGO_WINOGRAD, mi, 0, mw, 0, mo, 0, 0,
+                                           NULL)
+                    : clconv_forward(ctx, &d, CLCONV_ALGO_WINOGRAD, mi, 0, mw, 0, mo, 0, NULL);
+            cr_assert_eq(st, CLCONV_OK, "fp16: %s", clconv_last_error(ctx));
+            uint16_t *h = test_alloc(oe * sizeof(uint16_t));
+            cr_assert_eq(clEnqueueReadBuffer(clconv_cl_queue(ctx), mo, CL_TRUE, 0,
+                                             oe * sizeof(uint16_t), h, 0, NULL, NULL),
+                         CL_SUCCESS);
+            for (size_t i = 0; i < oe; i++)
+                o[i] = test_f16_to_f32(h[i]);
+            char what[128];
+            snprintf(what, sizeof what, "F(%dx%d) fp16 %s, non-finite %s", wm, wm,
+                     bwd ? "backward-data" : "forward", onw ? "w" : bwd ? "dy" : "x");
+            nf_compare(o, want, oe, 1e-3, what);
+            clReleaseMemObject(mi), clReleaseMemObject(mw), clReleaseMemObject(mo);
+            free(in), free(wt), free(o), free(h), free(din), free(dwt), free(want);
+        }
+}
+
+Test(winograd, nonfinite_fp16)
+{
+    EACH_WM("non-finite (fp16)", nf_f16);
+}
