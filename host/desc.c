@@ -143,12 +143,13 @@ clconv_status layer_from_desc(const clconv_desc *d, layer *L)
     l.esize = clconv_dtype_size((clconv_dtype)l.dtype);
     TRY(out_len(l.h, l.r, d->stride_h, l.ph, l.pb, l.dh, &l.p, &l.sh));
     TRY(out_len(l.w, l.s, d->stride_w, l.pw, l.pr, l.dw, &l.q, &l.sw));
-    dense_strides(l.c, l.h, l.w, l.layout == CLCONV_NHWC, l.xs);
-    dense_strides(l.k, l.p, l.q, l.layout == CLCONV_NHWC, l.ys);
-    dense_strides(l.cg, l.r, l.s, l.flayout == CLCONV_KRSC, l.ws);
     TRY(prod4(l.n, l.c, l.h, l.w, &l.x_elems));
     TRY(prod4(l.k, l.cg, l.r, l.s, &l.w_elems));
     TRY(prod4(l.n, l.k, l.p, l.q, &l.y_elems));
+    /* the counts above bound every stride product: they cannot overflow now */
+    dense_strides(l.c, l.h, l.w, l.layout == CLCONV_NHWC, l.xs);
+    dense_strides(l.k, l.p, l.q, l.layout == CLCONV_NHWC, l.ys);
+    dense_strides(l.cg, l.r, l.s, l.flayout == CLCONV_KRSC, l.ws);
     /* the EXPLICIT intermediates must be countable too */
     size_t tmp;
     TRY(prod4(l.n, l.k, l.h + (l.r - 1) * l.dh, l.w + (l.s - 1) * l.dw, &tmp));

@@ -124,9 +124,11 @@ static clconv_status pick_impl(clconv_ctx *ctx, const clconv_ctx *dev, clconv_al
         }
         if (first == CLCONV_BAD_ALGORITHM)
             first = st;
+        /* a limit the device sets is worth a call line; a layer or feature
+         * outside the implementation's domain (WINOGRAD's 3x3 only) is not */
         if (ctx && impl->run[pass])
-            log_msg(ctx, CLCONV_LOG_CALL, "auto: %s cannot run this %s: %s", impl->name,
-                    pass_names[pass], why);
+            log_msg(ctx, st == CLCONV_NOT_SUPPORTED ? CLCONV_LOG_DEBUG : CLCONV_LOG_CALL,
+                    "auto: %s cannot run this %s: %s", impl->name, pass_names[pass], why);
     }
     return ctx_fail(ctx, first, CL_SUCCESS, "no algorithm can run this %s; the last said: %s",
                     pass_names[pass], why);
