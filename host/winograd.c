@@ -19,9 +19,10 @@
  *
  * Non-finite values follow the reference's rule (README): the output
  * transform re-sums an output whose Winograd sum is Inf or NaN over its
- * real terms, as DIRECT does.  AUTO takes it for forward and
- * backward-data (winograd_auto_ok); a named request runs every pass on
- * any device. */
+ * real terms, as DIRECT does.  AUTO does not take it yet (README:
+ * a zero filter gradient seen through AUTO, not yet found); a named
+ * request runs every pass on any device.  winograd_auto_ok is what AUTO
+ * will ask then. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
