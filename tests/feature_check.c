@@ -190,12 +190,6 @@ static void tensor_free(ftensor *t)
         clReleaseMemObject(t->m);
 }
 
-static int64_t len2(int64_t in, int64_t k, int64_t st, int64_t p0, int64_t p1, int64_t dil)
-{
-    const int64_t room = in + p0 + p1 - (k - 1) * dil - 1;
-    return room < 0 ? 0 : room / st + 1;
-}
-
 static clconv_status run_call(clconv_ctx *ctx, const feature_case *c, cl_mem a, cl_mem b,
                               cl_mem bias, cl_mem out)
 {
@@ -237,8 +231,10 @@ feature_result feature_run(clconv_ctx *ctx, const feature_case *c, uint64_t seed
                                                                    : CLCONV_F32;
     const int nhwc = d->struct_size >= CLCONV_DESC_SIZE_0_3 && d->layout == CLCONV_NHWC;
     const int krsc = d->struct_size >= CLCONV_DESC_SIZE_0_3 && d->filter_layout == CLCONV_KRSC;
-    const int64_t P = len2(d->h, d->r, d->stride_h, d->pad_h, test_pad_h_end(d), d->dilation_h);
-    const int64_t Q = len2(d->w, d->s, d->stride_w, d->pad_w, test_pad_w_end(d), d->dilation_w);
+    const int64_t P =
+        test_out_len2(d->h, d->r, d->stride_h, d->pad_h, test_pad_h_end(d), d->dilation_h);
+    const int64_t Q =
+        test_out_len2(d->w, d->s, d->stride_w, d->pad_w, test_pad_w_end(d), d->dilation_w);
     const int64_t xd[4] = {d->n, d->c, d->h, d->w}, yd[4] = {d->n, d->k, P, Q},
                   wd[4] = {d->k, d->c / d->groups, d->r, d->s}, bd[4] = {1, d->k, 1, 1};
     const int64_t *ind[3][2] = {{xd, wd}, {yd, wd}, {xd, yd}};

@@ -113,8 +113,7 @@ int64_t test_pad_w_end(const clconv_desc *d)
     return d->pad_w_end;
 }
 
-/* test_out_len with the two paddings summed (it doubles its one pad) */
-static int64_t out_len2(int64_t in, int64_t k, int64_t st, int64_t p0, int64_t p1, int64_t dil)
+int64_t test_out_len2(int64_t in, int64_t k, int64_t st, int64_t p0, int64_t p1, int64_t dil)
 {
     int64_t room = in + p0 + p1 - (k - 1) * dil - 1;
     return room < 0 ? 0 : room / st + 1;
@@ -122,12 +121,12 @@ static int64_t out_len2(int64_t in, int64_t k, int64_t st, int64_t p0, int64_t p
 
 static int64_t out_h(const clconv_desc *d)
 {
-    return out_len2(d->h, d->r, d->stride_h, d->pad_h, test_pad_h_end(d), d->dilation_h);
+    return test_out_len2(d->h, d->r, d->stride_h, d->pad_h, test_pad_h_end(d), d->dilation_h);
 }
 
 static int64_t out_w(const clconv_desc *d)
 {
-    return out_len2(d->w, d->s, d->stride_w, d->pad_w, test_pad_w_end(d), d->dilation_w);
+    return test_out_len2(d->w, d->s, d->stride_w, d->pad_w, test_pad_w_end(d), d->dilation_w);
 }
 
 size_t test_x_elems(const clconv_desc *d) { return (size_t)(d->n * d->c * d->h * d->w); }

@@ -45,6 +45,9 @@ int64_t test_out_len(int64_t in, int64_t k, int64_t stride, int64_t pad, int64_t
  * unless it has the 0.3 fields and pad_asymmetric is 1). */
 int64_t test_pad_h_end(const clconv_desc *d);
 int64_t test_pad_w_end(const clconv_desc *d);
+/* The same with the begin and end paddings given apart. */
+int64_t test_out_len2(int64_t in, int64_t k, int64_t stride, int64_t pad, int64_t pad_end,
+                      int64_t dil);
 /* Element counts of x, w and y from the descriptor's fields (no checks:
  * only for descriptors the caller knows to be valid). */
 size_t test_x_elems(const clconv_desc *d);
