@@ -253,6 +253,10 @@ Test(bench_parse, syntax_errors)
     expect_status("ic1000000000000000001ih5oc4kh3", BENCH_DESC_INVALID, "exceeds");
     expect_status("ic99999999999999999999ih5oc4kh3", BENCH_DESC_INVALID, "exceeds");
     expect_status("ic3ih5oc4kh3sh99999999999999999999999", BENCH_DESC_INVALID, "exceeds");
+    /* a deduced output whose span (ow-1)*sw passes the limit: refused as a
+     * given ow would be (found by fuzz_desc_parse) */
+    expect_status("mb1ic3ih5iw5kw3sh2sw2ph0pw501000500000000000oc0500000000kh1",
+                  BENCH_DESC_INVALID, "output span in w");
     expect_status("--dir=fwd", BENCH_DESC_INVALID, "unrecognized");
 }
 
