@@ -198,17 +198,17 @@ static bench_desc_status infer_dim(raw_desc *r, int x, int deconv, const char *s
     } else if (r->p[x] < 0) {
         r->p[x] = compute_pad(deconv, r->o[x], r->i[x], r->k[x], r->s[x], r->dl[x]);
     }
-    /* so that every accepted descriptor can be written out and read back:
-     * a deduced output must pass the check a given one does */
-    if (!product_fits(r->o[x] - 1, r->s[x]))
-        return fail(err, cap, BENCH_DESC_INVALID,
-                    "the kernel extent or the output span in %c exceeds %lld in descriptor "
-                    "\"%.80s\"", c, (long long)BENCH_DESC_MAX_VALUE, str);
+    /* so that every accepted descriptor can be written out and read back */
     if (r->o[x] > BENCH_DESC_MAX_VALUE || r->p[x] > BENCH_DESC_MAX_VALUE)
         return fail(err, cap, BENCH_DESC_INVALID,
                     "the deduced o%c%lld or p%c%lld exceeds %lld in descriptor \"%.80s\"", c,
                     (long long)r->o[x], c, (long long)r->p[x], (long long)BENCH_DESC_MAX_VALUE,
                     str);
+    /* and a deduced output passes the check a given one does */
+    if (!product_fits(r->o[x] - 1, r->s[x]))
+        return fail(err, cap, BENCH_DESC_INVALID,
+                    "the deduced o%c%lld makes the output span in %c exceed %lld in descriptor "
+                    "\"%.80s\"", c, (long long)r->o[x], c, (long long)BENCH_DESC_MAX_VALUE, str);
     return BENCH_DESC_OK;
 }
 
