@@ -38,7 +38,7 @@
 const find_cand find_cands[] = {
     {CLCONV_ALGO_TILED, "nvidia"}, {CLCONV_ALGO_TILED, "cpu"}, {CLCONV_ALGO_TILED, "generic"},
     {CLCONV_ALGO_GEMM, "nvidia"},  {CLCONV_ALGO_GEMM, "cpu"},  {CLCONV_ALGO_GEMM, "generic"},
-    {CLCONV_ALGO_DIRECT, NULL},
+    {CLCONV_ALGO_WINOGRAD, NULL}, {CLCONV_ALGO_DIRECT, NULL},
 };
 const int find_ncands = (int)(sizeof find_cands / sizeof find_cands[0]);
 _Static_assert(sizeof find_cands / sizeof find_cands[0] <= FIND_MAX_CANDIDATES,
@@ -130,6 +130,10 @@ static void cand_name(int c, char *buf, size_t cap)
 static int cand_ok(const clconv_ctx *ctx, int c, clconv_pass pass, const pass_args *a)
 {
     char why[256];
+    /* WINOGRAD's backward-filter does not re-sum a non-finite output as
+     * AUTO promises (README), so AUTO's find never takes it */
+    if (cand_impl(c) == &algo_winograd && pass == CLCONV_PASS_BACKWARD_FILTER)
+        return 0;
     const char *old = tuning_override(find_cands[c].row);
     clconv_status st = impl_supports(ctx, cand_impl(c), pass, a, why, sizeof why);
     tuning_override(old);

@@ -13,13 +13,16 @@ static const algo_impl *const impls[CLCONV_ALGO_COUNT_] = {
 };
 
 /* AUTO's implementation list, fastest first: the first that implements
- * the pass, is wanted for it (auto_ok, when there is one: TILED on GPUs)
- * and supports the call runs it.  WINOGRAD is not in it yet (README). */
+ * the pass, is wanted for it (auto_ok, when there is one: TILED on GPUs,
+ * WINOGRAD where its transforms pay) and supports the call runs it. */
 static const struct {
     const algo_impl *impl;
     int (*auto_ok)(const clconv_ctx *ctx, clconv_pass pass, const pass_args *a, char *why,
                    size_t cap);
-} auto_list[] = {{&algo_tiled, tiled_auto_ok}, {&algo_gemm, NULL}, {&algo_direct, NULL},
+} auto_list[] = {{&algo_tiled, tiled_auto_ok},
+                 {&algo_winograd, winograd_auto_ok},
+                 {&algo_gemm, NULL},
+                 {&algo_direct, NULL},
                  {&algo_explicit, NULL}};
 #define AUTO_LIST_LEN (sizeof auto_list / sizeof auto_list[0])
 

@@ -19,10 +19,9 @@
  *
  * Non-finite values follow the reference's rule (README): the output
  * transform re-sums an output whose Winograd sum is Inf or NaN over its
- * real terms, as DIRECT does.  AUTO does not take it yet (README:
- * a zero filter gradient seen through AUTO, not yet found); a named
- * request runs every pass on any device.  winograd_auto_ok is what AUTO
- * will ask then. */
+ * real terms, as DIRECT does.  AUTO takes it for forward and
+ * backward-data where winograd_auto_ok says it is faster; a named
+ * request runs every pass on any device. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -461,12 +460,27 @@ static clconv_status supports(const clconv_ctx *ctx, clconv_pass pass, const pas
     return st;
 }
 
+/* AUTO's choice on the layers it computes.  Backward-filter: GEMM was
+ * faster on the layers measured, and its Winograd form does not re-sum a
+ * non-finite output, which AUTO promises (README).  Forward and
+ * backward-data: the transforms cost more than they save below 64
+ * channels in or out (PoCL, 2-core EPYC, mb4: 0.4-0.6x GEMM at 8-32
+ * channels, 1.0-1.1x at 32/64, 1.2-1.9x at 64 and more, from 4x4 to
+ * 56x56 images). */
+#define WINO_AUTO_MIN_CHANNELS 64
 int winograd_auto_ok(const clconv_ctx *ctx, clconv_pass pass, const pass_args *a, char *why,
                      size_t cap)
 {
-    (void)ctx, (void)a;
+    (void)ctx;
+    const layer *L = a->L;
     if (pass == CLCONV_PASS_BACKWARD_FILTER) {
-        snprintf(why, cap, "GEMM is faster for backward-filter on the layers measured");
+        snprintf(why, cap, "GEMM is faster for backward-filter on the layers measured, and "
+                           "re-sums non-finite outputs");
+        return 0;
+    }
+    if (L->c < WINO_AUTO_MIN_CHANNELS || L->k < WINO_AUTO_MIN_CHANNELS) {
+        snprintf(why, cap, "%lld to %lld channels: GEMM is faster below %d", (long long)L->c,
+                 (long long)L->k, WINO_AUTO_MIN_CHANNELS);
         return 0;
     }
     return 1;

@@ -432,6 +432,16 @@ static const clconv_desc cand_layers[] = {
     {4, 16, 12, 12, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1},  /* backward-filter splits */
 };
 
+/* WINOGRAD runs 3x3 stride-1 one-group layers (the first and the last
+ * above), and find never times its backward-filter */
+static int cand_runs(int c, const clconv_desc *d, int pass)
+{
+    if (find_cands[c].algo != CLCONV_ALGO_WINOGRAD)
+        return 1;
+    return pass != 2 && d->r == 3 && d->s == 3 && d->stride_h == 1 && d->stride_w == 1 &&
+           d->dilation_h == 1 && d->dilation_w == 1 && d->groups == 1;
+}
+
 Test(find, every_candidate_agrees_with_the_reference, .timeout = 300)
 {
     cache_env();
@@ -441,6 +451,8 @@ Test(find, every_candidate_agrees_with_the_reference, .timeout = 300)
         tuning_override(find_cands[c].row);
         for (size_t l = 0; l < sizeof cand_layers / sizeof cand_layers[0]; l++)
             for (int pass = 0; pass < 3; pass++) {
+                if (!cand_runs(c, &cand_layers[l], pass))
+                    continue;
                 double err = run_pass(ctx, &cand_layers[l], pass, find_cands[c].algo, 0);
                 char rs[CLCONV_DESC_STRING_MAX];
                 cr_expect(err <= TEST_TOL, "%s/%s %s pass %d: relative error %g",
