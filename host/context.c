@@ -64,6 +64,7 @@ static clconv_status ctx_new(clconv_ctx **out)
     }
     ctx->max_programs = CLCONV_MAX_PROGRAMS;
     ctx->cache_dir = cache_dir_from_env(); /* NULL (cache off) is fine */
+    ctx->cache_store_all = env_says_on(getenv("CLCONV_CACHE"));
     log_init(ctx);
     find_init(ctx); /* CLCONV_FIND */
     *out = ctx;

@@ -254,4 +254,8 @@ void devinfo_read(cl_platform_id platform, cl_device_id d, clconv_devinfo *info)
     }
     info->platform[sizeof info->platform - 1] = 0;
     info->platform_version[sizeof info->platform_version - 1] = 0;
+    /* PoCL keeps each kernel's compiled forms in its own cache
+     * (POCL_CACHE_DIR), and exporting a program's binary makes it compile
+     * every kernel once more for any work-group size (program_cache.c) */
+    info->driver_caches = strstr(info->platform, "Portable Computing Language") != NULL;
 }

@@ -15,7 +15,7 @@ clconv_status gemm_backward_data(clconv_ctx *ctx, const pass_args *a)
     const layer *L = a->L;
     if (gemm_conv_is_flat(L)) {
         const int64_t hw = L->h * L->w;
-        const gemm_tile t = gemm_conv_tile(ctx, gemm_flat_rows, L->cg, hw, hw);
+        const gemm_tile t = gemm_conv_tile(ctx, gemm_flat_rows, L->cg, hw, 0);
         return gemm_flat_run(ctx, a, &t, 1);
     }
     /* the largest phase: rows and columns of dx that share their taps */

@@ -56,8 +56,11 @@ gemm_tile gemm_conv_tile(const clconv_ctx *ctx, const gemm_tile_row *rows, int64
             t.tp /= 2;
     }
     /* the row's vector is the widest: half of it when that wastes fewer
-     * columns past the end of a row */
-    if (t.vw > 4 && (cols + t.vw / 2 - 1) / (t.vw / 2) * (t.vw / 2) < (cols + t.vw - 1) / t.vw * t.vw)
+     * columns past the end of a row.  gemm_flat (cols 0) runs over all
+     * h*w columns at once and keeps it: halved, as this rule did for 14x14
+     * and 7x7 images, its 1x1 layers ran 1.5x slower (PoCL, 2-core EPYC,
+     * ResNet-50 at mb4), and each width is one more program to build. */
+    if (cols > 0 && t.vw > 4 && (cols + t.vw / 2 - 1) / (t.vw / 2) * (t.vw / 2) < (cols + t.vw - 1) / t.vw * t.vw)
         t.vw /= 2;
     return t;
 }

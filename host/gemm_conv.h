@@ -31,7 +31,8 @@ extern const gemm_tile_row gemm_flat_rows[GEMM_TUNING_ROWS];
  * run over `channels` channels of a group, `tile_rows` rows and `cols`
  * columns: a channel tile larger than the group cut to fit (and the row
  * tile grown to keep the tile's size, as far as there are rows), the
- * vector halved when that wastes fewer columns. */
+ * vector halved when that wastes fewer columns of a row (cols 0:
+ * gemm_flat's single run of columns, never halved). */
 gemm_tile gemm_conv_tile(const clconv_ctx *ctx, const gemm_tile_row *rows, int64_t channels,
                          int64_t tile_rows, int64_t cols);
 size_t gemm_ceil_div(int64_t a, int64_t b);

@@ -11,7 +11,7 @@ clconv_status gemm_forward(clconv_ctx *ctx, const pass_args *a)
     const layer *L = a->L;
     if (gemm_conv_is_flat(L)) {
         const int64_t hw = L->h * L->w;
-        const gemm_tile t = gemm_conv_tile(ctx, gemm_flat_rows, L->kg, hw, hw);
+        const gemm_tile t = gemm_conv_tile(ctx, gemm_flat_rows, L->kg, hw, 0);
         return gemm_flat_run(ctx, a, &t, 0);
     }
     const gemm_tile_row *rows = L->cg == 1 ? gemm_depthwise_rows : gemm_conv_rows;

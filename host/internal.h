@@ -36,6 +36,7 @@ typedef struct clconv_devinfo {
     char platform[256];
     char platform_version[256];
     char tuning[32];            /* CLCONV_TUNING: a tuning row name to use on any device */
+    int driver_caches;          /* the driver keeps compiled kernels on disk itself (PoCL) */
 } clconv_devinfo;
 
 /* Counters of the program binary cache, per context. */
@@ -45,6 +46,7 @@ typedef struct cache_stats {
     unsigned rejected;          /* an entry was damaged, foreign or refused by the runtime */
     unsigned stored;            /* entries written */
     unsigned store_failed;      /* entries that could not be written (no usable dir...) */
+    unsigned not_saved;         /* builds left to the driver's own cache (driver_caches) */
 } cache_stats;
 
 /* Find (find.c): what AUTO learnt by timing candidates on the device. */
@@ -99,6 +101,7 @@ struct clconv_ctx {
 
     /* issue 4: program binary cache (program_cache.c) and diagnostics (log.c) */
     char *cache_dir;            /* NULL: the on-disk binary cache is off */
+    int cache_store_all;        /* CLCONV_CACHE=1: save programs on a driver_caches device too */
     cache_stats cache_stats;    /* what it did, for tests and debugging */
     clconv_log_fn log_fn;       /* the application's callback, or NULL */
     void *log_user;
@@ -209,7 +212,10 @@ cl_program program_cache_load(clconv_ctx *ctx, const cache_id *id, const char *o
 /* The options every clBuildProgram gets for `options` (malloc'd, NULL when
  * out of memory): they, not `options`, are what cache keys name. */
 char *program_build_options(const char *options);
-void program_cache_store(clconv_ctx *ctx, const cache_id *id, cl_program p);
+/* Saves p's binary under id, except on a driver_caches device (PoCL),
+ * where the driver's own cache serves later processes, unless
+ * CLCONV_CACHE=1 (cache_store_all). */
+void program_cache_store(clconv_ctx *ctx, const char *name, const cache_id *id, cl_program p);
 
 /* ---- diagnostics (log.c) ---- */
 void log_init(clconv_ctx *ctx);

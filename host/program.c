@@ -90,7 +90,7 @@ static clconv_status build_text(clconv_ctx *ctx, const char *name, const char *t
     }
     clconv_status st = build_source(ctx, name, text, len, options, out);
     if (st == CLCONV_OK && cached)
-        program_cache_store(ctx, &id, *out);
+        program_cache_store(ctx, name, &id, *out);
     cache_id_free(&id);
     return st;
 }

@@ -105,13 +105,24 @@ Test(bench_demo, mode_picks_the_parts)
     bench_test_rmtree(dir);
 }
 
-/* The first run on an empty cache directory compiles; the second loads. */
+/* On PoCL the library leaves compiled kernels to PoCL's own cache by
+ * default; with CLCONV_CACHE=1 the first run on an empty cache directory
+ * compiles and saves, the second loads. */
 Test(bench_demo, cold_then_warm_caches)
 {
     char *dir = bench_test_tmpdir(), *out, cache[300];
     snprintf(cache, sizeof cache, "%s/cache", dir);
     setenv("CLCONV_CACHE_DIR", cache, 1); /* this test's process only */
+    unsetenv("CLCONV_CACHE");
     int rc = demo(dir, (char *[]){"--mode=P", "--peer=none"}, 2, &out);
+    cr_expect_eq(rc, 0, "exit %d: %s", rc, out);
+    cr_expect(strstr(out, " s in all; caches the driver's: ") &&
+              strstr(out, " kernel programs built from source, their compiled kernels kept by "
+                          "the driver's own cache (PoCL: POCL_CACHE_DIR)"),
+              "%s", out);
+    free(out);
+    setenv("CLCONV_CACHE", "1", 1);
+    rc = demo(dir, (char *[]){"--mode=P", "--peer=none"}, 2, &out);
     cr_expect_eq(rc, 0, "exit %d: %s", rc, out);
     cr_expect(strstr(out, "   first calls: ") && strstr(out, " s in all; caches cold: ") &&
               strstr(out, " kernel programs compiled; the next run loads them"), "%s", out);
@@ -121,6 +132,7 @@ Test(bench_demo, cold_then_warm_caches)
     cr_expect(strstr(out, " s in all; caches warm: ") &&
               strstr(out, " kernel programs loaded from the disk cache, none compiled"), "%s", out);
     free(out);
+    unsetenv("CLCONV_CACHE");
     bench_test_rmtree(dir);
 }
 

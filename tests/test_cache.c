@@ -53,9 +53,11 @@ static void temp_dir(char *buf, size_t cap)
     snprintf(made_dir, sizeof made_dir, "%s", buf);
 }
 
+/* CLCONV_CACHE=1: save entries on PoCL too, which by default leaves
+ * compiled kernels to its own cache (program_cache_store) */
 static void use_cache_dir(const char *dir)
 {
-    unsetenv("CLCONV_CACHE");
+    setenv("CLCONV_CACHE", "1", 1);
     setenv("CLCONV_CACHE_DIR", dir, 1);
 }
 
@@ -448,11 +450,42 @@ Test(cache, cache_off_reads_and_writes_nothing)
     cr_expect_eq(count_files(dir, NULL), 1);
 }
 
+/* By default a program is saved unless the driver keeps compiled kernels
+ * itself (PoCL, which this suite runs on); a device without its own cache
+ * gets the entry, and loads it in the next context. */
+Test(cache, a_driver_with_its_own_cache_gets_no_entries_by_default)
+{
+    char dir[64];
+    temp_dir(dir, sizeof dir);
+    unsetenv("CLCONV_CACHE");
+    setenv("CLCONV_CACHE_DIR", dir, 1);
+    for (int own = 1; own >= 0; own--) {
+        clconv_ctx *ctx = test_ctx();
+        cr_assert_eq(ctx->info.driver_caches, 1, "this suite runs on PoCL: %s",
+                     ctx->info.platform);
+        ctx->info.driver_caches = own;
+        char why[256] = "";
+        cr_expect_eq(flip_check(ctx, 12, why, sizeof why), 0, "%s", why);
+        cache_stats s = ctx->cache_stats;
+        cr_expect_eq(s.stored, own ? 0u : 1u, "driver_caches %d: %u stored", own, s.stored);
+        cr_expect_eq(s.not_saved, own ? 1u : 0u, "driver_caches %d: %u not saved", own,
+                     s.not_saved);
+        clconv_free(ctx);
+        cr_expect_eq(count_files(dir, NULL), own ? 0 : 1, "driver_caches %d", own);
+    }
+    clconv_ctx *ctx = test_ctx();
+    ctx->info.driver_caches = 0;
+    char why[256] = "";
+    cr_expect_eq(flip_check(ctx, 13, why, sizeof why), 0, "%s", why);
+    cr_expect_eq(ctx->cache_stats.hits, 1u, "the entry was not loaded");
+    clconv_free(ctx);
+}
+
 Test(cache, default_directory_follows_xdg_then_home)
 {
     char dir[64], want[160];
     temp_dir(dir, sizeof dir);
-    unsetenv("CLCONV_CACHE");
+    setenv("CLCONV_CACHE", "1", 1); /* entries on PoCL too */
     unsetenv("CLCONV_CACHE_DIR");
     setenv("XDG_CACHE_HOME", dir, 1);
     snprintf(want, sizeof want, "%s/clconv", dir);
@@ -752,7 +785,7 @@ Test(cache, created_directories_are_private_and_own_0755_is_used)
     char top[64], want[160];
     temp_dir(top, sizeof top);
     umask(0);
-    unsetenv("CLCONV_CACHE");
+    setenv("CLCONV_CACHE", "1", 1);
     unsetenv("CLCONV_CACHE_DIR");
     setenv("XDG_CACHE_HOME", top, 1);
     snprintf(want, sizeof want, "%s/clconv", top);

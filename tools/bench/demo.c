@@ -256,7 +256,12 @@ static void summary_caches(demo_state *d)
         return;
     }
     fprintf(f, "   first calls: %.1f s in all; caches ", first);
-    if (s->built == 0)
+    if (s->driver_cached > 0 && s->loaded == 0)
+        fprintf(f, "the driver's: %d kernel programs built from source, their compiled kernels "
+                   "kept by the driver's own cache (PoCL: POCL_CACHE_DIR), which the next run "
+                   "reads\n",
+                s->built);
+    else if (s->built == 0)
         fprintf(f, "warm: %d kernel programs loaded from the disk cache, none compiled\n",
                 s->loaded);
     else if (s->loaded == 0)

@@ -9,6 +9,7 @@
  * log is the only place it says whether a program was compiled or loaded. */
 #define BUILT_PREFIX "built kernels/"
 #define LOADED_PREFIX "binary cache: loaded "
+#define NOT_SAVED_PREFIX "binary cache: not saving "
 
 static void on_log(void *user, int level, const char *msg)
 {
@@ -17,6 +18,8 @@ static void on_log(void *user, int level, const char *msg)
         s->built++;
     else if (strncmp(msg, LOADED_PREFIX, strlen(LOADED_PREFIX)) == 0)
         s->loaded++;
+    else if (strncmp(msg, NOT_SAVED_PREFIX, strlen(NOT_SAVED_PREFIX)) == 0)
+        s->driver_cached++;
     /* what CLCONV_LOG asked for still reaches stderr, as without a callback */
     if (level <= s->forward_level)
         fprintf(stderr, "clconv: %s\n", msg);

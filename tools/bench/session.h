@@ -21,6 +21,7 @@ typedef struct bench_session {
     int peak_done;
     bench_peak peak;
     int built, loaded;          /* programs compiled from source, loaded from disk */
+    int driver_cached;          /* built ones left to the driver's own cache (PoCL) */
     int forward_level;          /* log lines up to this go on to stderr (CLCONV_LOG) */
 } bench_session;
 
