@@ -255,21 +255,20 @@ static void summary_caches(demo_state *d)
         fprintf(f, "   first calls: none (no kernel program was built or loaded)\n");
         return;
     }
-    fprintf(f, "   first calls: %.1f s in all; caches ", first);
+    fprintf(f, "   first calls: %.1f s in all; ", first);
     if (s->driver_cached > 0 && s->loaded == 0)
-        fprintf(f, "the driver's: %d kernel programs built from source, their compiled kernels "
-                   "kept by the driver's own cache (PoCL: POCL_CACHE_DIR), which the next run "
-                   "reads\n",
+        fprintf(f, "%d kernel programs built from source; the driver's own cache (PoCL's "
+                   "POCL_CACHE_DIR) keeps their compiled kernels for the next run\n",
                 s->built);
     else if (s->built == 0)
-        fprintf(f, "warm: %d kernel programs loaded from the disk cache, none compiled\n",
+        fprintf(f, "caches warm: %d kernel programs loaded from the disk cache, none compiled\n",
                 s->loaded);
     else if (s->loaded == 0)
-        fprintf(f, "cold: %d kernel programs compiled; %s\n", s->built,
+        fprintf(f, "caches cold: %d kernel programs compiled; %s\n", s->built,
                 cache_off() ? "CLCONV_CACHE is off, so every run compiles"
                             : "the next run loads them from the disk cache");
     else
-        fprintf(f, "partly warm: %d kernel programs loaded from the disk cache, %d compiled\n",
+        fprintf(f, "caches partly warm: %d kernel programs loaded from the disk cache, %d compiled\n",
                 s->loaded, s->built);
 }
 
