@@ -225,10 +225,15 @@ $(LEAK_BIN): tests/leaks/leak_check.c host/clconv.h $(LIB_SO)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) -lclconv \
 	    $(LDLIBS)
 
+# CLCONV_CACHE=1: the programs' binaries are saved on PoCL too (by default
+# PoCL's own cache keeps them), by one context run natively first, so that
+# the contexts under valgrind load them (a build from source there costs
+# about 15x a load, and exporting a binary a compile of every kernel).
 test-leaks:
 	@sh tools/install-deps.sh valgrind
 	$(MAKE) $(LEAK_BIN)
-	$(TEST_ENV) $(VALGRIND_LEAK) --log-file=$(BUILD)/leak_check.valgrind.log \
+	$(TEST_ENV) CLCONV_CACHE=1 $(LEAK_BIN) 1
+	$(TEST_ENV) CLCONV_CACHE=1 $(VALGRIND_LEAK) --log-file=$(BUILD)/leak_check.valgrind.log \
 	    $(LEAK_BIN) $(LEAK_CONTEXTS)
 	sh tests/leaks/check_log.sh $(BUILD)/leak_check.valgrind.log
 
