@@ -335,7 +335,7 @@ Test(winograd, refuses_what_it_does_not_run)
     clconv_desc_init(&d, 1, 4, 9, 9, 4, 3, 3);
     d.groups = 4;
     expect_refused(ctx, &d, CLCONV_NOT_SUPPORTED, "depthwise");
-    /* the refusal is the named status; AUTO never takes WINOGRAD (not in its list) */
+    /* the refusal is the named status (AUTO's choice: auto_takes_it_where_it_pays) */
     clconv_free(ctx);
 }
 
@@ -611,4 +611,50 @@ static void nf_f16(clconv_ctx *ctx, int wm, worst *w)
 Test(winograd, nonfinite_fp16)
 {
     EACH_WM("non-finite (fp16)", nf_f16);
+}
+
+/* AUTO runs WINOGRAD for forward and backward-data of 3x3 stride-1 layers
+ * with 64 channels and more in and out, GEMM otherwise (fewer channels,
+ * backward-filter): AUTO's output is the named algorithm's bit for bit,
+ * and within fp32's bound of the float64 reference. */
+static void expect_auto_is(clconv_ctx *ctx, const clconv_desc *d, int pass, clconv_algo want)
+{
+    size_t xe, we, ye;
+    clconv_tensor_elems(d, &xe, &we, &ye);
+    const size_t na = pass == 1 ? ye : xe, nb = pass == 2 ? ye : we;
+    const size_t no = pass == 0 ? ye : pass == 1 ? xe : we;
+    test_rng rng = test_rng_seed(900 + (uint64_t)pass + (uint64_t)d->c);
+    float *a = test_alloc(na * sizeof(float)), *b = test_alloc(nb * sizeof(float));
+    float *got = test_alloc(no * sizeof(float)), *named = test_alloc(no * sizeof(float));
+    double *da = test_alloc(na * sizeof(double)), *db = test_alloc(nb * sizeof(double));
+    double *ref = test_alloc(no * sizeof(double));
+    test_fill_random(&rng, a, na);
+    test_fill_random(&rng, b, nb);
+    test_to_double(a, da, na);
+    test_to_double(b, db, nb);
+    test_poison(got, no);
+    test_poison(named, no);
+    cr_assert_eq(test_host_pass(ctx, d, pass, CLCONV_ALGO_AUTO, a, b, got, 0, da, db, ref),
+                 CLCONV_OK, "%s", clconv_last_error(ctx));
+    cr_assert_eq(test_host_pass(ctx, d, pass, want, a, b, named, 0, da, db, ref), CLCONV_OK,
+                 "%s", clconv_last_error(ctx));
+    char rs[CLCONV_DESC_STRING_MAX];
+    cr_expect_eq(test_first_diff(got, named, no), no, "%s %s: AUTO is not %s",
+                 test_desc_str(d, rs, sizeof rs), pass_names[pass], clconv_algo_name(want));
+    const double err = test_rel_err(got, ref, no);
+    cr_expect(err <= TEST_TOL, "%s %s: relative error %g", rs, pass_names[pass], err);
+    free(a), free(b), free(got), free(named), free(da), free(db), free(ref);
+}
+
+Test(winograd, auto_takes_it_where_it_pays, .timeout = 600)
+{
+    clconv_ctx *ctx = test_ctx();
+    const clconv_desc deep = wlayer(2, 64, 9, 11, 72, 1, 1, 1, 1);
+    const clconv_desc narrow = wlayer(2, 64, 9, 11, 32, 1, 1, 1, 1);
+    for (int pass = 0; pass < 3; pass++) {
+        expect_auto_is(ctx, &deep, pass, pass < 2 ? CLCONV_ALGO_WINOGRAD : CLCONV_ALGO_GEMM);
+        /* 32 output channels: GEMM both ways (forward's out, backward-data's in) */
+        expect_auto_is(ctx, &narrow, pass, CLCONV_ALGO_GEMM);
+    }
+    clconv_free(ctx);
 }
