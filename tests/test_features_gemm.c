@@ -197,6 +197,31 @@ Test(features_gemm, flat_1x1)
     clconv_free(ctx);
 }
 
+/* Strided 1x1 layers (ResNet's downsampling branches; gemm_fwd and
+ * gemm_bwd_data's stride phases, where most of dx has no term): strides 2
+ * and 3, sizes that leave rows and columns past the last sample, groups,
+ * dilation (no effect on a 1x1 filter), each storage type, both layouts,
+ * the epilogue, and padding. */
+Test(features_gemm, strided_1x1)
+{
+    clconv_ctx *ctx = test_ctx();
+    const clconv_desc layers[] = {
+        conv(2, 20, 7, 9, 12, 1, 1, 2, 2, 0, 0, 1, 1, 1),   /* P x Q 4 x 5, odd H, W */
+        conv(1, 6, 8, 10, 10, 1, 1, 2, 3, 0, 0, 2, 1, 2),   /* grouped, strides 2 x 3 */
+        conv(2, 3, 13, 12, 37, 1, 1, 3, 2, 0, 0, 1, 1, 1),  /* 3 < a channel tile */
+        conv(1, 5, 6, 5, 10, 1, 1, 2, 2, 0, 0, 1, 1, 5),    /* depthwise, multiplier 2 */
+        conv(1, 8, 9, 9, 8, 1, 1, 2, 2, 1, 0, 1, 1, 1),     /* padded: not sampled */
+    };
+    const clconv_epilogue e = epilogue(0.75f, 0.5f, CLCONV_ACT_RELU, 0.0f);
+    const feat fs[] = {
+        {CLCONV_F32, 0, 0, 0}, {CLCONV_F16, 0, 1, 0}, {CLCONV_BF16, 0, 0, 0},
+        {CLCONV_F32, 1, 1, 0},
+    };
+    layers_by_feats(ctx, layers, sizeof layers / sizeof layers[0], fs, sizeof fs / sizeof fs[0],
+                    &e);
+    clconv_free(ctx);
+}
+
 /* Each activation with and without bias and beta, on the general, flat and
  * depthwise forward kernels, fp32 NCHW and fp16 NHWC/KRSC. */
 Test(features_gemm, epilogue_activations)
