@@ -1,4 +1,4 @@
-"""Shared fixtures: the run's random seed, a context, and the rule that a
+"""Shared fixtures: the run's random seed, a context, clconv.torch's logged context, and the rule that a
 skipped test fails the suite (make test must not pass on tests that did not run)."""
 import os
 import zlib
@@ -27,6 +27,26 @@ def rng(request):
 def ctx():
     with clconv.Context() as c:
         yield c
+
+
+@pytest.fixture
+def torch_ctx():
+    """A context of its own as clconv.torch's context, for one test."""
+    import clconv.torch as ct  # torch only for the tests that use it
+    previous = ct.context()
+    with clconv.Context() as c:
+        ct.set_context(c)
+        try:
+            yield c
+        finally:
+            ct.set_context(previous)
+
+
+@pytest.fixture
+def calls(torch_ctx):
+    """The calls torch_ctx makes of the C library (helpers.CallLog)."""
+    from helpers import CallLog
+    return CallLog(torch_ctx)
 
 
 def pytest_sessionfinish(session, exitstatus):

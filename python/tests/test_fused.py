@@ -125,18 +125,6 @@ TORCH_ACTS = {"identity": (None, lambda v: v), "relu": (None, F.relu),
               "sigmoid": (None, torch.sigmoid), "tanh": (None, torch.tanh)}
 
 
-@pytest.fixture
-def calls():
-    previous = ct.context()
-    with clconv.Context() as c:
-        log = CallLog(c)
-        ct.set_context(c)
-        try:
-            yield log
-        finally:
-            ct.set_context(previous)
-
-
 @pytest.mark.parametrize("act", list(TORCH_ACTS))
 def test_conv2d_act_matches_torch(calls, rng, act):
     param, f = TORCH_ACTS[act]

@@ -131,34 +131,23 @@ def test_channels_last_round_trip(rng, x_cl, w_cl):
         assert rel_err(got.detach().numpy(), want.detach().numpy()) <= TOL
 
 
-def test_channels_last_input_is_not_copied(calls_ctx, rng):
+def test_channels_last_input_is_not_copied(torch_ctx, rng):
     """The NHWC call reads the caller's tensor itself: the layer's x is x."""
     x = torch.from_numpy(uniform(rng, (1, 3, 6, 6))).contiguous(memory_format=CL)
     seen = {}
-    original = calls_ctx.forward
+    original = torch_ctx.forward
 
     def spy(desc, x_arg, w_arg, out=None, algo="auto"):
         seen.update(x=x_arg, desc=desc)
         return original(desc, x_arg, w_arg, out=out, algo=algo)
 
-    calls_ctx.forward = spy
+    torch_ctx.forward = spy
     try:
         with unless_not_supported("channels_last"):
             y = ct.conv2d(x, torch.from_numpy(uniform(rng, (2, 3, 3, 3))), padding=1)
     finally:
-        del calls_ctx.forward
+        del torch_ctx.forward
     assert seen["x"] is x and seen["desc"].layout == "nhwc" and is_cl(y)
-
-
-@pytest.fixture
-def calls_ctx():
-    previous = ct.context()
-    with clconv.Context() as c:
-        ct.set_context(c)
-        try:
-            yield c
-        finally:
-            ct.set_context(previous)
 
 
 def test_channels_last_model(rng):
@@ -231,15 +220,14 @@ def test_padding_same_matches_pytorch(rng, kernel, dilation):
 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
-def test_drop_in_conv2d_runs_same_with_even_kernels(calls_ctx, rng):
-    log = CallLog(calls_ctx)
+def test_drop_in_conv2d_runs_same_with_even_kernels(calls, rng):
     args = dict(in_channels=4, out_channels=6, kernel_size=(4, 2), padding="same", groups=2)
     mine, ref = ct.Conv2d(**args), nn.Conv2d(**args).double()
     ref.load_state_dict(mine.state_dict())
     x = torch.from_numpy(uniform(rng, (2, 4, 7, 9)))
     with unless_not_supported("padding='same'"):
         y = mine(x)
-    assert len(log.forwards()) == 1
+    assert len(calls.forwards()) == 1
     assert rel_err(y.detach().numpy(), ref(x.double()).detach().numpy()) <= TOL
 
 

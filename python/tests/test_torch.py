@@ -10,7 +10,7 @@ import torch.nn as nn
 
 import clconv
 import clconv.torch as ct
-from helpers import TOL, CallLog, layer, rel_err, torch_reference, uniform
+from helpers import TOL, layer, rel_err, torch_reference, uniform
 
 # (N, C, H, W, K, R, S), keywords: strides, padding, dilation, groups,
 # depthwise, odd and rectangular sizes, strides longer than the filter's room.
@@ -36,19 +36,6 @@ SWEEP = [
 
 def leaf(a):
     return torch.from_numpy(a).requires_grad_()
-
-
-@pytest.fixture
-def calls():
-    """A context of its own, logging its calls, as the layers' context."""
-    previous = ct.context()
-    with clconv.Context() as c:
-        log = CallLog(c)
-        ct.set_context(c)
-        try:
-            yield log
-        finally:
-            ct.set_context(previous)
 
 
 @pytest.mark.parametrize("shape,conv", SWEEP, ids=[str(i) for i in range(len(SWEEP))])

@@ -151,18 +151,6 @@ def test_conv_transpose2d_gradcheck(rng):
         assert torch.autograd.gradcheck(fp32, args, eps=1e-2, atol=1e-4, rtol=1e-3)
 
 
-@pytest.fixture
-def calls():
-    previous = ct.context()
-    with clconv.Context() as c:
-        log = CallLog(c)
-        ct.set_context(c)
-        try:
-            yield log
-        finally:
-            ct.set_context(previous)
-
-
 def transposed_calls(log):
     """The directions of the transposed calls the log saw: fwd (fwd_b with
     a bias), bwd_d, bwd_w, bwd_b."""
