@@ -221,32 +221,6 @@ static void model_explicit(const nf_layer *L, which_pass p, const double *x, con
 
 /* ---- comparison ------------------------------------------------------------ */
 
-/* Elementwise: NaN exactly where want is NaN, Inf of want's sign where it
- * is Inf; the finite elements within TEST_TOL (relative 2-norm over
- * them).  Reports the first few mismatches and their count. */
-static void expect_same_values(const float *out, const double *want, size_t n,
-                                 const char *what)
-{
-    size_t bad = 0;
-    double num = 0, den = 0;
-    for (size_t i = 0; i < n; i++) {
-        const double o = out[i], e = want[i];
-        const int same = isnan(e) ? isnan(o) : isinf(e) ? o == e : isfinite(o);
-        if (!same) {
-            if (bad < 4)
-                cr_expect_fail("%s: element %zu is %g, expected %g", what, i, o, e);
-            bad++;
-        } else if (isfinite(e)) {
-            num += (o - e) * (o - e);
-            den += e * e;
-        }
-    }
-    const double err = den > 0 ? sqrt(num / den) : sqrt(num);
-    cr_expect(err <= TEST_TOL, "%s: finite elements: rel err %g", what, err);
-    if (bad > 4)
-        cr_expect_fail("%s: %zu mismatched elements in all (of %zu)", what, bad, n);
-}
-
 /* Elements whose class (NaN, +Inf, -Inf, finite) differs between a and b. */
 static size_t class_diffs(const double *a, const double *b, size_t n)
 {
@@ -308,7 +282,7 @@ static size_t check_all(target t, clconv_algo algo, model_fn model)
                 snprintf(what, sizeof what, "layer %d %s, %s %s, non-finite %s (%s)", idx,
                          L.repro, clconv_algo_name(algo), pass_names[p], target_names[t],
                          mixed ? "+Inf, -Inf, NaN" : "+Inf");
-                expect_same_values(out, want, n, what);
+                test_expect_same_values(out, want, n, TEST_TOL, what);
                 free(want), free(ref), free(out);
             }
             free(x), free(w), free(dy);

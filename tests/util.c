@@ -258,3 +258,28 @@ clconv_status test_host_pass(clconv_ctx *ctx, const clconv_desc *d, int pass, cl
     clconv_ref_backward_filter(d, da, db, ref);
     return clconv_backward_filter_host(ctx, d, algo, a, b, out, accumulate);
 }
+
+size_t test_expect_same_values(const float *out, const double *want, size_t n, double tol,
+                               const char *what)
+{
+    size_t bad = 0, nonfinite = 0;
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double o = out[i], e = want[i];
+        const int same = isnan(e) ? isnan(o) : isinf(e) ? o == e : isfinite(o);
+        nonfinite += !isfinite(e);
+        if (!same) {
+            if (bad < 4)
+                cr_expect_fail("%s: element %zu is %g, expected %g", what, i, o, e);
+            bad++;
+        } else if (isfinite(e)) {
+            num += (o - e) * (o - e);
+            den += e * e;
+        }
+    }
+    const double err = den > 0 ? sqrt(num / den) : sqrt(num);
+    cr_expect(err <= tol, "%s: finite elements: rel err %g", what, err);
+    if (bad > 4)
+        cr_expect_fail("%s: %zu mismatched elements in all (of %zu)", what, bad, n);
+    return nonfinite;
+}

@@ -84,6 +84,14 @@ size_t test_first_diff(const float *a, const float *b, size_t n);
  * reports each mismatch with `what` and its index; returns mismatches. */
 size_t test_expect_exact(const float *out, const float *expect, size_t n, const char *what);
 
+/* Element by element: NaN exactly where want is NaN, Inf of want's sign
+ * where it is Inf, finite where it is finite, and the finite elements
+ * within tol (relative 2-norm over them).  Reports the first few
+ * mismatches and their count; returns how many elements of want are not
+ * finite. */
+size_t test_expect_same_values(const float *out, const double *want, size_t n, double tol,
+                               const char *what);
+
 /* ---- one pass through the host-array calls ---------------------------- */
 /* Pass 0 forward (a = x, b = w), 1 backward-data (dy, w), 2
  * backward-filter (x, dy) of d with algo into out (accumulate: added to
