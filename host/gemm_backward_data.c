@@ -18,6 +18,8 @@ clconv_status gemm_backward_data(clconv_ctx *ctx, const pass_args *a)
         const gemm_tile t = gemm_conv_tile(ctx, gemm_flat_rows, L->cg, hw, 0);
         return gemm_flat_run(ctx, a, &t, 1);
     }
+    if (gemm_kv_applies(ctx, L, 1))
+        return gemm_kv_run(ctx, a, 1);
     /* the largest phase: rows and columns of dx that share their taps */
     const int64_t prow = (int64_t)gemm_ceil_div(L->h, L->sh);
     const int64_t pcol = (int64_t)gemm_ceil_div(L->w, L->sw);
@@ -33,7 +35,5 @@ clconv_status gemm_backward_data(clconv_ctx *ctx, const pass_args *a)
 
 size_t gemm_backward_data_workspace(const clconv_ctx *ctx, const layer *L)
 {
-    (void)ctx;
-    (void)L;
-    return 0;
+    return gemm_kv_applies(ctx, L, 1) ? gemm_kv_workspace(L) : 0;
 }

@@ -57,4 +57,12 @@ clconv_status gemm_conv_launch(clconv_ctx *ctx, const pass_args *a, const char *
  * Cg output channels) over the flattened image. */
 clconv_status gemm_flat_run(clconv_ctx *ctx, const pass_args *a, const gemm_tile *t, int bwd);
 
+/* The channel-vectorised path for strided layers (gemm_kv.c,
+ * kernels/kv_conv.cl): whether it runs L's forward (bwd 0) or
+ * backward-data (bwd 1) on this device, the workspace it takes (the
+ * repacked filter), and the run. */
+int gemm_kv_applies(const clconv_ctx *ctx, const layer *L, int bwd);
+size_t gemm_kv_workspace(const layer *L);
+clconv_status gemm_kv_run(clconv_ctx *ctx, const pass_args *a, int bwd);
+
 #endif

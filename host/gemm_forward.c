@@ -14,6 +14,8 @@ clconv_status gemm_forward(clconv_ctx *ctx, const pass_args *a)
         const gemm_tile t = gemm_conv_tile(ctx, gemm_flat_rows, L->kg, hw, 0);
         return gemm_flat_run(ctx, a, &t, 0);
     }
+    if (gemm_kv_applies(ctx, L, 0))
+        return gemm_kv_run(ctx, a, 0);
     const gemm_tile_row *rows = L->cg == 1 ? gemm_depthwise_rows : gemm_conv_rows;
     const gemm_tile t = gemm_conv_tile(ctx, rows, L->kg, L->p, L->q);
     const size_t items = (size_t)(L->n * L->g) * gemm_ceil_div(L->kg, t.tk) *
@@ -23,7 +25,5 @@ clconv_status gemm_forward(clconv_ctx *ctx, const pass_args *a)
 
 size_t gemm_forward_workspace(const clconv_ctx *ctx, const layer *L)
 {
-    (void)ctx;
-    (void)L;
-    return 0;
+    return gemm_kv_applies(ctx, L, 0) ? gemm_kv_workspace(L) : 0;
 }

@@ -22,7 +22,9 @@
  * operand and exact second pass of the taller tiles that few channels per
  * group get: C = 3, groups of 3, depthwise), its stride phases, its 1x1
  * flat path, and both backward-filter kernels (the vector kernel for
- * Kg > 8, the dot-product kernel for few filters per group). */
+ * Kg > 8, the dot-product kernel for few filters per group), and the
+ * channel-vectorised kernel of strided layers with 64 channels (its
+ * zero-read padding and exact second pass). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -40,6 +42,8 @@ static const clconv_desc layers[] = {
     {1, 4, 6, 6, 10, 1, 1, 2, 2, 1, 1, 1, 1, 1},    /* 1x1 stride 2 pad 1: padding-only border */
     {1, 4, 40, 40, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1},  /* wide: interior and edge tiles */
     {1, 3, 40, 40, 16, 7, 7, 2, 2, 3, 3, 1, 1, 1},  /* 7x7 s2 p3: stride-2 interior tiles */
+    {1, 64, 9, 9, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1},   /* GEMM's channel-vectorised path */
+    {1, 64, 7, 7, 64, 1, 1, 2, 2, 1, 1, 1, 1, 1},   /* the same, 1x1: padding-only rows */
 };
 #define NLAYERS ((int)(sizeof layers / sizeof layers[0]))
 

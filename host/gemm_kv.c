@@ -1,0 +1,105 @@
+/* GEMM's channel-vectorised path (kernels/kv_conv.cl) for strided
+ * forward and backward-data on CPUs: output channels in the vector, one
+ * input element broadcast per position, so a stride costs nothing, with
+ * the filter repacked into the workspace by each call (kv_repack) so that
+ * a vector of output channels is one load. */
+#include <stdio.h>
+#include "gemm_conv.h"
+
+typedef struct kv_tile {
+    long nv, tp, tq, wg;        /* NV float16 channel vectors x TP x TQ positions, WG */
+} kv_tile;
+
+typedef struct kv_row {
+    tuning_match match;
+    kv_tile tile;               /* nv 0: the device does not take this path */
+} kv_row;
+
+/* Only CPU rows: a GPU work-item cannot hold 28 float16 accumulators.  The
+ * CPU tile (2 vectors x 2 x 7 positions: 28 of the 32 AVX-512 registers
+ * accumulate) was the fastest of the six measured on the stride-2 3x3 layer
+ * of ResNet-50 (PoCL, 2-core EPYC; PERFORMANCE.md). */
+static const kv_row kv_rows[] = {
+    {{"nvidia", CL_DEVICE_TYPE_GPU, "NVIDIA", 0, 0}, {0, 0, 0, 0}},
+    {{"cpu", CL_DEVICE_TYPE_CPU, NULL, 0, 0}, {2, 2, 7, 8}},
+    {{"generic", 0, NULL, 0, 0}, {0, 0, 0, 0}},
+};
+
+/* reduction channels per tap (Cg forward, Kg backward-data) below which
+ * GEMM's own kernels run a strided layer */
+#define KV_MIN_REDUCTION 64
+
+static const kv_tile *kv_tile_for(const clconv_ctx *ctx)
+{
+    return &kv_rows[TUNING_PICK(&ctx->info, kv_rows)].tile;
+}
+
+int gemm_kv_applies(const clconv_ctx *ctx, const layer *L, int bwd)
+{
+    const kv_tile *t = kv_tile_for(ctx);
+    if (t->nv == 0 || (L->sh == 1 && L->sw == 1))
+        return 0;
+    /* the vector holds output channels of one group, the last tile
+     * shifted; a short reduction per tap (the 1-3 channels of a first
+     * layer, 32 in DeepBench's speech_2) left the work-item's tile set-up
+     * uncovered: GEMM's kernel was faster there (PERFORMANCE.md) */
+    const int64_t vec = bwd ? L->cg : L->kg, red = bwd ? L->kg : L->cg;
+    return vec >= t->nv * 16 && red >= KV_MIN_REDUCTION;
+}
+
+/* the repacked filter, then 16 zero floats (kv_conv's `zeros`) */
+size_t gemm_kv_workspace(const layer *L)
+{
+    return (L->w_elems + 16) * sizeof(float);
+}
+
+static size_t kv_items(const layer *L, const kv_tile *t, int bwd)
+{
+    const int64_t vec = bwd ? L->cg : L->kg;
+    const int64_t fh = bwd ? (L->sh < L->h ? L->sh : L->h) : 1;
+    const int64_t fw = bwd ? (L->sw < L->w ? L->sw : L->w) : 1;
+    const int64_t gp = bwd ? (int64_t)gemm_ceil_div(L->h, L->sh) : L->p;
+    const int64_t gq = bwd ? (int64_t)gemm_ceil_div(L->w, L->sw) : L->q;
+    return (size_t)(L->g * L->n * fh * fw) * gemm_ceil_div(vec, t->nv * 16) *
+           gemm_ceil_div(gp, t->tp) * gemm_ceil_div(gq, t->tq);
+}
+
+/* Both kernels are built before anything is enqueued, so a failed build
+ * leaves the output as it was. */
+clconv_status gemm_kv_run(clconv_ctx *ctx, const pass_args *a, int bwd)
+{
+    const layer *L = a->L;
+    const kv_tile *t = kv_tile_for(ctx);
+    const size_t items = kv_items(L, t, bwd);
+    const char *dt = layer_dt_option(L);
+    char opts[160];
+    snprintf(opts, sizeof opts, "-DNV=%ld -DTP=%ld -DTQ=%ld -DWG=%ld%s%s%s%s", t->nv, t->tp,
+             t->tq, t->wg, layer_needs_long(L, items > L->w_elems ? items : L->w_elems)
+                               ? " -DIDX_LONG" : "",
+             a->ep ? " -DEPI" : "", *dt ? " " : "", dt);
+    cl_kernel repack, conv;
+    TRY(ctx_kernel(ctx, "kv_conv", opts, "kv_repack", &repack));
+    TRY(ctx_kernel(ctx, "kv_conv", opts, "kv_conv", &conv));
+    cl_mem ws;
+    TRY(ctx_workspace(ctx, gemm_kv_workspace(L), &ws));
+    const kgeom g = kgeom_of(L);
+    cl_int dir = bwd, beta = a->beta;
+    cl_long wo = (cl_long)a->b_off, ao = (cl_long)a->a_off, oo = (cl_long)a->out_off;
+    const karg rargs[] = {KARG(a->b), KARG(wo), KARG(ws), KARG(g), KARG(dir)};
+    const size_t blocks = (size_t)L->g * gemm_ceil_div(L->cg, 16) *
+                          gemm_ceil_div(L->kg, 16);
+    TRY(ctx_launch(ctx, repack, 5, rargs, blocks, 0, NULL));
+    /* without an epilogue the kernel never reads E, nor the bias (a dummy) */
+    const kepi plain = {1.0f, (cl_float)a->beta, 0.0f, 0, 0, 0};
+    const kepi *e = a->ep ? a->ep : &plain;
+    const int has_bias = a->ep && a->ep->has_bias;
+    cl_mem bias = has_bias ? a->bias : a->out;
+    cl_long bias_off = has_bias ? (cl_long)a->bias_off : 0;
+    /* the zeros after the filter, in elements of the storage type (the
+     * workspace a second time, read-only both times) */
+    cl_long zo = (cl_long)(L->w_elems * sizeof(float) / L->esize);
+    const karg args[] = {KARG(a->a), KARG(ao), KARG(ws), KARG(ws), KARG(zo), KARG(a->out), KARG(oo), KARG(beta),
+                         KARG(g), KARG(*e), KARG(bias), KARG(bias_off), KARG(dir)};
+    return ctx_launch(ctx, conv, (int)(sizeof args / sizeof args[0]), args, items, (size_t)t->wg,
+                      a->event);
+}
