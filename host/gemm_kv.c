@@ -12,31 +12,37 @@ typedef struct kv_tile {
 
 typedef struct kv_row {
     tuning_match match;
-    kv_tile tile;               /* nv 0: the device does not take this path */
+    kv_tile wide;               /* filters of several taps, 64+ channels a group */
+    kv_tile narrow;             /* the others (nv 0: the device does not take this path) */
 } kv_row;
 
-/* Only CPU rows: a GPU work-item cannot hold 28 float16 accumulators.  The
- * CPU tile (2 vectors x 2 x 7 positions: 28 of the 32 AVX-512 registers
- * accumulate) was the fastest of the six measured on the stride-2 3x3 layer
- * of ResNet-50 (PoCL, 2-core EPYC; PERFORMANCE.md). */
+/* Only CPU rows: a GPU work-item cannot hold 24-28 float16 accumulators.
+ * The CPU tiles fill 24-28 of the 32 AVX-512 registers; of the six
+ * measured (PoCL, 2-core EPYC, ResNet-50's strided layers at mb4;
+ * PERFORMANCE.md), 4 vectors x 2 x 3 positions was the fastest on the
+ * 3x3 stride-2 layers (fewer loads per FMA), 2 x 2 x 7 on the 1x1 ones
+ * (whose 7x7 outputs it covers exactly). */
 static const kv_row kv_rows[] = {
-    {{"nvidia", CL_DEVICE_TYPE_GPU, "NVIDIA", 0, 0}, {0, 0, 0, 0}},
-    {{"cpu", CL_DEVICE_TYPE_CPU, NULL, 0, 0}, {2, 2, 7, 8}},
-    {{"generic", 0, NULL, 0, 0}, {0, 0, 0, 0}},
+    {{"nvidia", CL_DEVICE_TYPE_GPU, "NVIDIA", 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}},
+    {{"cpu", CL_DEVICE_TYPE_CPU, NULL, 0, 0}, {4, 2, 3, 8}, {2, 2, 7, 8}},
+    {{"generic", 0, NULL, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}},
 };
 
 /* reduction channels per tap (Cg forward, Kg backward-data) below which
  * GEMM's own kernels run a strided layer */
 #define KV_MIN_REDUCTION 64
 
-static const kv_tile *kv_tile_for(const clconv_ctx *ctx)
+static const kv_tile *kv_tile_for(const clconv_ctx *ctx, const layer *L, int bwd)
 {
-    return &kv_rows[TUNING_PICK(&ctx->info, kv_rows)].tile;
+    const kv_row *row = &kv_rows[TUNING_PICK(&ctx->info, kv_rows)];
+    const int64_t vec = bwd ? L->cg : L->kg;
+    return L->r * L->s > 1 && row->wide.nv && vec >= row->wide.nv * 16 ? &row->wide
+                                                                      : &row->narrow;
 }
 
 int gemm_kv_applies(const clconv_ctx *ctx, const layer *L, int bwd)
 {
-    const kv_tile *t = kv_tile_for(ctx);
+    const kv_tile *t = kv_tile_for(ctx, L, bwd);
     if (t->nv == 0 || (L->sh == 1 && L->sw == 1))
         return 0;
     /* the vector holds output channels of one group, the last tile
@@ -69,7 +75,7 @@ static size_t kv_items(const layer *L, const kv_tile *t, int bwd)
 clconv_status gemm_kv_run(clconv_ctx *ctx, const pass_args *a, int bwd)
 {
     const layer *L = a->L;
-    const kv_tile *t = kv_tile_for(ctx);
+    const kv_tile *t = kv_tile_for(ctx, L, bwd);
     const size_t items = kv_items(L, t, bwd);
     const char *dt = layer_dt_option(L);
     char opts[160];
