@@ -325,6 +325,20 @@ void kv_conv(__global const dt_t *in, long in_off, __global const float *wp,
             const idx row = bwd ? fh + (p0 + i) * sh : p0 + i;
             const idx col = bwd ? fw + (q0 + j) * sw : q0 + j;
             __global dt_t *o = og + row * d.orow + col * d.ocol;
+#ifndef EPI
+            if (vfirst == 0 && !beta) {
+                /* the common store: every lane, nothing to read */
+                #pragma unroll
+                for (int v = 0; v < NV; v++) {
+                    float lane[16];
+                    vstore16(acc[(i * TQ + j) * NV + v], 0, lane);
+                    #pragma unroll
+                    for (int l = 0; l < 16; l++)
+                        store_el(o, (v * 16 + l) * d.oc, lane[l]);
+                }
+                continue;
+            }
+#endif
             #pragma unroll
             for (int v = 0; v < NV; v++) {
                 float lane[16];
