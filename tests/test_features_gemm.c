@@ -268,6 +268,38 @@ Test(features_gemm, channel_vectorised_strided)
     clconv_free(ctx);
 }
 
+/* A seeded random sweep of layers that take the channel-vectorised
+ * strided path in at least one pass: strides 2-3, filters 1x1 to 5x5 and
+ * non-square, padding 0-3, dilation 1-2, one or two groups of 64-96
+ * channels, odd sizes; fp32 NCHW and fp16 NHWC/KRSC, every pass (the
+ * passes that do not take the path check GEMM's other kernels). */
+Test(features_gemm, channel_vectorised_sweep)
+{
+    clconv_ctx *ctx = test_ctx();
+    test_rng rng = test_rng_seed(0x6b76u);
+    int taken = 0;
+    for (int l = 0; l < 12; l++) {
+        const int64_t g = 1 + test_rng_int(&rng, 0, 1);
+        const int64_t cg = 64 + test_rng_int(&rng, 0, 32), kg = 64 + test_rng_int(&rng, 0, 32);
+        const int64_t r = 1 + test_rng_int(&rng, 0, 4), sz = 1 + test_rng_int(&rng, 0, 4);
+        const int64_t sh = 2 + test_rng_int(&rng, 0, 1), sw = 2 + test_rng_int(&rng, 0, 1);
+        const int64_t ph = test_rng_int(&rng, 0, 3), pw = test_rng_int(&rng, 0, 3);
+        const int64_t dh = 1 + test_rng_int(&rng, 0, 1), dw = 1 + test_rng_int(&rng, 0, 1);
+        const int64_t h = (r - 1) * dh + 1 + test_rng_int(&rng, 0, 8);
+        const int64_t w = (sz - 1) * dw + 1 + test_rng_int(&rng, 0, 8);
+        const clconv_desc d0 = conv(1 + l % 2, g * cg, h, w, g * kg, r, sz, sh, sw, ph, pw, dh,
+                                    dw, g);
+        layer L;
+        cr_assert_eq(layer_from_desc(&d0, &L), CLCONV_OK);
+        taken += gemm_kv_applies(ctx, &L, 0) + gemm_kv_applies(ctx, &L, 1);
+        const feat f = l % 3 == 2 ? (feat){CLCONV_F16, 1, 1, 0} : (feat){CLCONV_F32, 0, 0, 0};
+        const clconv_desc d = featured(d0, f);
+        all_passes(ctx, &d, NULL);
+    }
+    cr_assert_eq(taken, 24, "%d of 24 passes took the channel-vectorised path", taken);
+    clconv_free(ctx);
+}
+
 /* Each activation with and without bias and beta, on the general, flat and
  * depthwise forward kernels, fp32 NCHW and fp16 NHWC/KRSC. */
 Test(features_gemm, epilogue_activations)
