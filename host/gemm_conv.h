@@ -62,7 +62,7 @@ clconv_status gemm_flat_run(clconv_ctx *ctx, const pass_args *a, const gemm_tile
  * backward-data (bwd 1) on this device, the workspace it takes (the
  * repacked filter), and the run. */
 int gemm_kv_applies(const clconv_ctx *ctx, const layer *L, int bwd);
-size_t gemm_kv_workspace(const layer *L);
+size_t gemm_kv_workspace(const layer *L, int bwd);
 clconv_status gemm_kv_run(clconv_ctx *ctx, const pass_args *a, int bwd);
 
 #endif

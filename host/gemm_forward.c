@@ -25,5 +25,5 @@ clconv_status gemm_forward(clconv_ctx *ctx, const pass_args *a)
 
 size_t gemm_forward_workspace(const clconv_ctx *ctx, const layer *L)
 {
-    return gemm_kv_applies(ctx, L, 0) ? gemm_kv_workspace(L) : 0;
+    return gemm_kv_applies(ctx, L, 0) ? gemm_kv_workspace(L, 0) : 0;
 }

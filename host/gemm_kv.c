@@ -40,10 +40,25 @@ static const kv_tile *kv_tile_for(const clconv_ctx *ctx, const layer *L, int bwd
                                                                       : &row->narrow;
 }
 
+/* fp32 1x1 backward-data whose filter has unit channel stride (KCRS and
+ * KRSC alike): the kernel reads w itself, no repack (its vector runs over
+ * the channels, which are contiguous there) */
+static int kv_reads_w(const layer *L, int bwd)
+{
+    return bwd && L->r * L->s == 1 && L->dtype == CLCONV_F32 && L->ws[1] == 1;
+}
+
+/* 1x1 stride-1 backward-data reading w itself runs here too on images of
+ * at most this many positions: on the 7x7 ones of ResNet-50 it was 1.05-1.3x
+ * gemm_flat's speed, on 14x14 even, on larger ones slower (PERFORMANCE.md) */
+#define KV_FLAT_MAX_HW 64
+
 int gemm_kv_applies(const clconv_ctx *ctx, const layer *L, int bwd)
 {
     const kv_tile *t = kv_tile_for(ctx, L, bwd);
-    if (t->nv == 0 || (L->sh == 1 && L->sw == 1))
+    if (t->nv == 0)
+        return 0;
+    if (L->sh == 1 && L->sw == 1 && !(kv_reads_w(L, bwd) && L->h * L->w <= KV_FLAT_MAX_HW))
         return 0;
     /* the vector holds output channels of one group, the last tile
      * shifted; a short reduction per tap (the 1-3 channels of a first
@@ -53,10 +68,11 @@ int gemm_kv_applies(const clconv_ctx *ctx, const layer *L, int bwd)
     return vec >= t->nv * 16 && red >= KV_MIN_REDUCTION;
 }
 
-/* the repacked filter, then 16 zero floats (kv_conv's `zeros`) */
-size_t gemm_kv_workspace(const layer *L)
+/* the repacked filter (none when the kernel reads w), then 64 zero
+ * bytes (kv_conv's `zeros`) */
+size_t gemm_kv_workspace(const layer *L, int bwd)
 {
-    return (L->w_elems + 16) * sizeof(float);
+    return ((kv_reads_w(L, bwd) ? 0 : L->w_elems) + 16) * sizeof(float);
 }
 
 static size_t kv_items(const layer *L, const kv_tile *t, int bwd)
@@ -87,25 +103,40 @@ clconv_status gemm_kv_run(clconv_ctx *ctx, const pass_args *a, int bwd)
     TRY(ctx_kernel(ctx, "kv_conv", opts, "kv_repack", &repack));
     TRY(ctx_kernel(ctx, "kv_conv", opts, "kv_conv", &conv));
     cl_mem ws;
-    TRY(ctx_workspace(ctx, gemm_kv_workspace(L), &ws));
+    TRY(ctx_workspace(ctx, gemm_kv_workspace(L, bwd), &ws));
     const kgeom g = kgeom_of(L);
     cl_int dir = bwd, beta = a->beta;
     cl_long wo = (cl_long)a->b_off, ao = (cl_long)a->a_off, oo = (cl_long)a->out_off;
-    const karg rargs[] = {KARG(a->b), KARG(wo), KARG(ws), KARG(g), KARG(dir)};
-    const size_t blocks = (size_t)L->g * gemm_ceil_div(L->cg, 16) *
-                          gemm_ceil_div(L->kg, 16);
-    TRY(ctx_launch(ctx, repack, 5, rargs, blocks, 0, NULL));
+    const int direct = kv_reads_w(L, bwd);
+    const int64_t vec = bwd ? L->cg : L->kg, red = bwd ? L->kg : L->cg;
+    /* the filter as the kernel reads it: (g, tap, red, vec) strides */
+    cl_mem wbuf = direct ? a->b : ws;
+    cl_long w_off = direct ? wo : 0, w_red = direct ? (cl_long)L->ws[0] : (cl_long)vec;
+    cl_long w_tap = (cl_long)(red * vec), w_grp = direct ? (cl_long)(L->kg * L->ws[0])
+                                                         : (cl_long)(L->r * L->s * red * vec);
+    const size_t zbytes = (direct ? 0 : L->w_elems) * sizeof(float);
+    const cl_float zero = 0.0f;
+    CL_TRY(ctx, clEnqueueFillBuffer(ctx->queue, ws, &zero, sizeof zero, zbytes, 16 * sizeof(float),
+                                    0, NULL, NULL),
+           "clEnqueueFillBuffer (zeros)");
+    if (!direct) {
+        const karg rargs[] = {KARG(a->b), KARG(wo), KARG(ws), KARG(g), KARG(dir)};
+        const size_t blocks = (size_t)L->g * gemm_ceil_div(L->cg, 16) * gemm_ceil_div(L->kg, 16);
+        TRY(ctx_launch(ctx, repack, 5, rargs, blocks, 0, NULL));
+    }
     /* without an epilogue the kernel never reads E, nor the bias (a dummy) */
     const kepi plain = {1.0f, (cl_float)a->beta, 0.0f, 0, 0, 0};
     const kepi *e = a->ep ? a->ep : &plain;
     const int has_bias = a->ep && a->ep->has_bias;
     cl_mem bias = has_bias ? a->bias : a->out;
     cl_long bias_off = has_bias ? (cl_long)a->bias_off : 0;
-    /* the zeros after the filter, in elements of the storage type (the
-     * workspace a second time, read-only both times) */
-    cl_long zo = (cl_long)(L->w_elems * sizeof(float) / L->esize);
-    const karg args[] = {KARG(a->a), KARG(ao), KARG(ws), KARG(ws), KARG(zo), KARG(a->out), KARG(oo), KARG(beta),
-                         KARG(g), KARG(*e), KARG(bias), KARG(bias_off), KARG(dir)};
+    /* the zeros, in elements of the storage type (the workspace a second
+     * time when it holds the filter too, read-only both times) */
+    cl_long zo = (cl_long)(zbytes / L->esize);
+    const karg args[] = {KARG(a->a),  KARG(ao),    KARG(wbuf), KARG(w_off), KARG(w_red),
+                         KARG(w_tap), KARG(w_grp), KARG(ws),   KARG(zo),    KARG(a->out),
+                         KARG(oo),    KARG(beta),  KARG(g),    KARG(*e),    KARG(bias),
+                         KARG(bias_off), KARG(dir)};
     return ctx_launch(ctx, conv, (int)(sizeof args / sizeof args[0]), args, items, (size_t)t->wg,
                       a->event);
 }

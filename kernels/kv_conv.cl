@@ -17,7 +17,6 @@
  *   wp[((g*R + r)*S + s)*Red*Vec + red*Vec + v] = w[k][c][r][s] as float,
  *   forward (bwd 0): Vec = Kg, Red = Cg, k = g*Kg + v, c = red;
  *   backward-data (bwd 1): Vec = Cg, Red = Kg, k = g*Kg + red, c = v.
- *   and 16 zero floats after them (at G*R*S*Cg*Kg: kv_conv's `zeros`).
  *   One work-item per block of 16 x 16 (Red x Vec) elements, all taps
  *   (G*ceil(Red/16)*ceil(Vec/16); extra ids return).
  *
@@ -39,8 +38,12 @@
  *   Requires Vec >= VT (Kg forward, Cg backward-data): the last tile is
  *   shifted down and stores only the channels past the previous one.
  *
- *   zbase + z_off: 64 zero bytes (the end of wp's buffer, as dt_t): what
- *   a position outside the input reads in the fast pass.
+ *   The filter as read: element (g, tap, red, v) at wp[wp_off + g*w_grp +
+ *   tap*w_tap + red*w_red + v] (kv_repack's layout: w_red = Vec, w_tap =
+ *   Red*Vec, w_grp = R*S*Red*Vec; or, fp32 1x1 backward-data with unit
+ *   channel stride, the caller's w itself: w_red its filter stride).
+ *   zbase + z_off: 64 zero bytes (as dt_t): what a position outside the
+ *   input reads in the fast pass.
  *
  * All: offsets in elements of dt_t (wp: floats from 0); never read the
  * output when beta == 0 (E.beta == 0 with EPI); read only elements of each
@@ -131,8 +134,6 @@ __kernel void kv_repack(__global const dt_t *w, long w_off, __global float *wp, 
      * (one element per work-item would walk a stride of whole filters) */
     const idx VBK = (vec + 15) / 16, RBK = (red + 15) / 16;
     const idx id = get_global_id(0);
-    if (id == 0)
-        vstore16((float16)0.0f, 0, wp + gm.g * RS * Cg * Kg);
     if (id >= (idx)gm.g * RBK * VBK)
         return;
     idx g, unused, rb, vb;
@@ -198,7 +199,7 @@ TILE_FN int kv_offsets(idx off[NPOS], float okf[NPOS], const kv_dir *d, const ge
         __global const dt_t *ic = ig + c * d.in_c;                           \
         float16 wv[NV];                                                      \
         _Pragma("unroll") for (int v = 0; v < NV; v++)                       \
-            wv[v] = vload16(0, wt + c * d.vec + v * 16);                     \
+            wv[v] = vload16(0, wt + c * w_red + v * 16);                     \
         _Pragma("unroll") for (int e = 0; e < NPOS; e++) {                   \
             const float16 xv = (float16)(LOADX);                             \
             _Pragma("unroll") for (int v = 0; v < NV; v++)                   \
@@ -235,8 +236,8 @@ static idx kv_first_tap(idx base, idx d, idx st, idx M, idx *step)
 }
 
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
-void kv_conv(__global const dt_t *in, long in_off, __global const float *wp,
-             __global const dt_t *zbase, long z_off,
+void kv_conv(__global const dt_t *in, long in_off, __global const float *wp, long wp_off,
+             long w_red, long w_tap, long w_grp, __global const dt_t *zbase, long z_off,
              __global dt_t *out, long out_off, int beta, geom gm, epi E,
              __global const dt_t *bias, long bias_off, int bwd)
 {
@@ -261,7 +262,7 @@ void kv_conv(__global const dt_t *in, long in_off, __global const float *wp,
     if (p0 >= np || q0 >= nq)
         return;
     __global const dt_t *ig = in + in_off + n * d.in_n + g * d.red * d.in_c;
-    __global const float *wg = wp + g * R * S * d.red * d.vec + v0;
+    __global const float *wg = wp + wp_off + g * w_grp + v0;
     __global const dt_t *zeros = zbase + z_off;
     float16 acc[NPOS * NV];
     #pragma unroll
@@ -296,7 +297,7 @@ void kv_conv(__global const dt_t *in, long in_off, __global const float *wp,
                     const int in = kv_offsets(off, okf, &d, &gm, bwd, p0, q0, np, nq, fh, fw, r, s);
                     if (in == KV_NONE)
                         continue;
-                    __global const float *wt = wg + (r * S + s) * d.red * d.vec;
+                    __global const float *wt = wg + (r * S + s) * w_tap;
                     if (in == KV_ALL)
                         KV_TAP_LOOP(load_el(ic, off[e]), fma(wv[v], xv, acc[e * NV + v]))
                     else if (!exact)

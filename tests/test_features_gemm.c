@@ -231,7 +231,9 @@ Test(features_gemm, strided_1x1)
  * groups, a 1x1 stride-2 layer whose border rows meet only padding, a
  * stride-2 phase without taps (3x3 dilation 2 stride 2: the odd rows),
  * both tiles (the wide one of 64 channels for 3x3 filters, the narrow
- * one of 32 for 1x1 filters and 32-63 channels), each storage type, both
+ * one of 32 for 1x1 filters and 32-63 channels), fp32 1x1 backward-data
+ * reading the filter in place (strided, and stride 1 on a 7x7 image, which
+ * a layout or dtype change sends back to gemm_flat), each storage type, both
  * layouts, asymmetric padding and the epilogue; and, stride 1 or a short
  * reduction, layers that must not take it. */
 Test(features_gemm, channel_vectorised_strided)
@@ -245,11 +247,14 @@ Test(features_gemm, channel_vectorised_strided)
         conv(2, 64, 7, 7, 64, 1, 1, 2, 2, 1, 1, 1, 1, 1),    /* 1x1: padding-only rows */
         conv(1, 64, 11, 11, 64, 3, 3, 2, 2, 2, 2, 2, 2, 1),  /* phases without taps */
         conv(2, 64, 9, 9, 40, 3, 3, 2, 2, 1, 1, 1, 1, 1),    /* the narrow tile (forward) */
+        conv(2, 64, 7, 7, 96, 1, 1, 1, 1, 0, 0, 1, 1, 1),    /* 1x1 on 7x7: w read in place */
+        conv(1, 64, 9, 9, 64, 1, 1, 1, 1, 0, 0, 1, 1, 1),    /* 1x1 on 9x9: gemm_flat */
         conv(1, 3, 32, 32, 64, 7, 7, 2, 2, 3, 3, 1, 1, 1),   /* 3 channels: neither pass */
         conv(1, 64, 9, 9, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1),    /* stride 1: neither */
     };
     /* whether the forward and the backward-data pass of each take the path */
-    const int takes[][2] = {{1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 0}, {0, 0}, {0, 0}};
+    const int takes[][2] = {{1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1},
+                            {1, 0}, {0, 1}, {0, 0}, {0, 0}, {0, 0}};
     const size_t nl = sizeof layers / sizeof layers[0];
     for (size_t l = 0; l < nl; l++) {
         layer L;
