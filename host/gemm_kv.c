@@ -1,8 +1,9 @@
 /* GEMM's channel-vectorised path (kernels/kv_conv.cl) for strided
- * forward and backward-data on CPUs: output channels in the vector, one
- * input element broadcast per position, so a stride costs nothing, with
- * the filter repacked into the workspace by each call (kv_repack) so that
- * a vector of output channels is one load. */
+ * forward and backward-data on CPUs, and fp32 1x1 backward-data on small
+ * images: output channels in the vector, one input element broadcast per
+ * position, so a stride costs nothing, with the filter repacked into the
+ * workspace by each call (kv_repack) so that a vector of output channels
+ * is one load, or read in place where it already is one. */
 #include <stdio.h>
 #include "gemm_conv.h"
 

@@ -1,11 +1,13 @@
 /*
  * kv_conv.cl - the GEMM algorithm's channel-vectorised kernels for strided
- * layers: each work-item holds VT = NV*16 output channels as float16
+ * layers (and, on a CPU, fp32 1x1 backward-data on small images; host/gemm_kv.c
+ * says which): each work-item holds VT = NV*16 output channels as float16
  * vectors for TP x TQ output positions, and broadcasts one input element
  * per position and reduction step, so a strided input costs no more than a
  * dense one (gemm_conv.cl vectorises along a row's columns instead, which a
  * stride makes a gather).  The filter is read repacked by kv_repack into
- * fp32 [g][r][s][red][vec] (the output channels `vec` contiguous).
+ * fp32 [g][r][s][red][vec] (the output channels `vec` contiguous), or in
+ * place where it already is so (fp32 1x1 backward-data).
  *
  * Shapes as in gemm_conv.cl: x N x C x H x W, w K x Cg x R x S, y/dy N x
  * K x P x Q, G groups, Cg = C/G, Kg = K/G, stride sh/sw, padding ph/pw at
@@ -45,21 +47,20 @@
  *   zbase + z_off: 64 zero bytes (as dt_t): what a position outside the
  *   input reads in the fast pass.
  *
- * All: offsets in elements of dt_t (wp: floats from 0); never read the
+ * All: offsets in elements of dt_t (wp: floats); never read the
  * output when beta == 0 (E.beta == 0 with EPI); read only elements of each
  * tensor; fixed summation order (reduction channel innermost, taps in
  * order of r, s), no atomics; every output element written exactly once.
  *
  * How: per tap, the TP*TQ input offsets and whether each lies inside the
- * input are worked out once; then the reduction channels run with two
+ * input are worked out once; then the reduction channels run with NV
  * vector loads of the filter and one broadcast load per position, feeding
  * TP*TQ*NV FMAs.  A tap with every position inside takes plain loads; one
  * with a position outside reads `zeros` there (a pointer select: the
  * broadcast stays a load, where selecting the value would cost a shuffle
- * beside the FMAs); and since 0 times an Inf
- * or NaN weight would be NaN where the reference adds no term, a tile
- * that comes out non-finite is summed again without those positions'
- * terms (slower, so only then).
+ * beside the FMAs); and since 0 times an Inf or NaN weight would be NaN
+ * where the reference adds no term, a tile that comes out non-finite is
+ * summed again without those positions' terms (slower, so only then).
  */
 #ifndef NV
 #define NV 2
