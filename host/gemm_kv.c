@@ -33,12 +33,23 @@ static const kv_row kv_rows[] = {
  * GEMM's own kernels run a strided layer */
 #define KV_MIN_REDUCTION 64
 
+/* The channels of a group in the vector (the pass's output channels) and
+ * in the reduction. */
+static int64_t kv_vec(const layer *L, int bwd)
+{
+    return bwd ? L->cg : L->kg;
+}
+
+static int64_t kv_red(const layer *L, int bwd)
+{
+    return bwd ? L->kg : L->cg;
+}
+
 static const kv_tile *kv_tile_for(const clconv_ctx *ctx, const layer *L, int bwd)
 {
     const kv_row *row = &kv_rows[TUNING_PICK(&ctx->info, kv_rows)];
-    const int64_t vec = bwd ? L->cg : L->kg;
-    return L->r * L->s > 1 && row->wide.nv && vec >= row->wide.nv * 16 ? &row->wide
-                                                                      : &row->narrow;
+    return L->r * L->s > 1 && row->wide.nv && kv_vec(L, bwd) >= row->wide.nv * 16 ? &row->wide
+                                                                              : &row->narrow;
 }
 
 /* fp32 1x1 backward-data whose filter has unit channel stride (KCRS and
@@ -65,8 +76,7 @@ int gemm_kv_applies(const clconv_ctx *ctx, const layer *L, int bwd)
      * shifted; a short reduction per tap (the 1-3 channels of a first
      * layer, 32 in DeepBench's speech_2) left the work-item's tile set-up
      * uncovered: GEMM's kernel was faster there (PERFORMANCE.md) */
-    const int64_t vec = bwd ? L->cg : L->kg, red = bwd ? L->kg : L->cg;
-    return vec >= t->nv * 16 && red >= KV_MIN_REDUCTION;
+    return kv_vec(L, bwd) >= t->nv * 16 && kv_red(L, bwd) >= KV_MIN_REDUCTION;
 }
 
 /* the repacked filter (none when the kernel reads w), then 64 zero
@@ -78,12 +88,11 @@ size_t gemm_kv_workspace(const layer *L, int bwd)
 
 static size_t kv_items(const layer *L, const kv_tile *t, int bwd)
 {
-    const int64_t vec = bwd ? L->cg : L->kg;
     const int64_t fh = bwd ? (L->sh < L->h ? L->sh : L->h) : 1;
     const int64_t fw = bwd ? (L->sw < L->w ? L->sw : L->w) : 1;
     const int64_t gp = bwd ? (int64_t)gemm_ceil_div(L->h, L->sh) : L->p;
     const int64_t gq = bwd ? (int64_t)gemm_ceil_div(L->w, L->sw) : L->q;
-    return (size_t)(L->g * L->n * fh * fw) * gemm_ceil_div(vec, t->nv * 16) *
+    return (size_t)(L->g * L->n * fh * fw) * gemm_ceil_div(kv_vec(L, bwd), t->nv * 16) *
            gemm_ceil_div(gp, t->tp) * gemm_ceil_div(gq, t->tq);
 }
 
@@ -109,7 +118,7 @@ clconv_status gemm_kv_run(clconv_ctx *ctx, const pass_args *a, int bwd)
     cl_int dir = bwd, beta = a->beta;
     cl_long wo = (cl_long)a->b_off, ao = (cl_long)a->a_off, oo = (cl_long)a->out_off;
     const int direct = kv_reads_w(L, bwd);
-    const int64_t vec = bwd ? L->cg : L->kg, red = bwd ? L->kg : L->cg;
+    const int64_t vec = kv_vec(L, bwd), red = kv_red(L, bwd);
     /* the filter as the kernel reads it: (g, tap, red, vec) strides */
     cl_mem wbuf = direct ? a->b : ws;
     cl_long w_off = direct ? wo : 0, w_red = direct ? (cl_long)L->ws[0] : (cl_long)vec;

@@ -523,27 +523,6 @@ void gemm_fwd(__global const dt_t *x, long x_off, __global const dt_t *w, long w
 #endif
 
 #if !defined(ONE_KERNEL) || ONE_KERNEL == 2
-static idx gcd_idx(idx a, idx b)
-{
-    while (b) {
-        idx t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
-
-/* First tap m in [0, M) with (base - m*d) divisible by st, or M if none;
- * the taps then repeat every *step. */
-static idx first_tap(idx base, idx d, idx st, idx M, idx *step)
-{
-    *step = st / gcd_idx(st, d);
-    for (idx m = 0; m < M && m < *step; m++)
-        if ((base - m * d) % st == 0)
-            return m;
-    return M;
-}
-
 #ifdef COL1
 #define BWD_LD_INNER(i) GLOAD(dyr + (i) * YR)
 #else
@@ -590,8 +569,8 @@ void gemm_bwd_data(__global const dt_t *dy, long dy_off, __global const dt_t *w,
     const idx i0 = ib * TP, j0 = jb * VW, c0 = tile_start(cb, Cg);
 
     idx rstep, sstep;
-    const idx r0 = first_tap(fh + ph, dh, sh, R, &rstep);
-    const idx s0 = first_tap(fw + pw, dw, sw, S, &sstep);
+    const idx r0 = phase_first_tap(fh + ph, dh, sh, R, &rstep);
+    const idx s0 = phase_first_tap(fw + pw, dw, sw, S, &sstep);
     const idx ybase = n * YN + g * Kg * YK, total = N * YN;
     __global const dt_t *dyg = dy + dy_off + ybase;
     __global const dt_t *wg = w + w_off + g * Kg * WK + c0 * WC;

@@ -219,23 +219,6 @@ TILE_FN int kv_finite(const float16 acc[NPOS * NV])
     return all(z == (float16)0.0f);
 }
 
-/* First tap m < M with (base - m*d) divisible by st, or M (gemm_conv.cl's
- * rule); the taps then repeat every *step = st / gcd(st, d). */
-static idx kv_first_tap(idx base, idx d, idx st, idx M, idx *step)
-{
-    idx a = st, b = d;
-    while (b) {
-        const idx t = a % b;
-        a = b;
-        b = t;
-    }
-    *step = st / a;
-    for (idx m = 0; m < M && m < *step; m++)
-        if ((base - m * d) % st == 0)
-            return m;
-    return M;
-}
-
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
 void kv_conv(__global const dt_t *in, long in_off, __global const float *wp, long wp_off,
              long w_red, long w_tap, long w_grp, __global const dt_t *zbase, long z_off,
@@ -272,8 +255,8 @@ void kv_conv(__global const dt_t *in, long in_off, __global const float *wp, lon
 
     idx r0 = 0, rstep = 1, s0 = 0, sstep = 1;
     if (bwd) {
-        r0 = kv_first_tap(fh + gm.ph, gm.dh, sh, R, &rstep);
-        s0 = kv_first_tap(fw + gm.pw, gm.dw, sw, S, &sstep);
+        r0 = phase_first_tap(fh + gm.ph, gm.dh, sh, R, &rstep);
+        s0 = phase_first_tap(fw + gm.pw, gm.dw, sw, S, &sstep);
     }
     /* pass 0 reads a position outside the input as 0; pass 1, only when
      * that left a NaN or Inf in the tile, sums it again from zero adding

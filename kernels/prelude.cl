@@ -21,6 +21,7 @@
  *                      dilation, groups and each tensor's element strides;
  *   x_at/y_at/w_at     element offsets of x, y and w through those strides;
  *   split4             a work-item id as four coordinates (one decoder);
+ *   phase_first_tap    the first tap of a stride phase, and the tap step;
  *   epi, epi_apply     the fused forward epilogue (clconv_epilogue):
  *                      act(alpha * acc + beta * old + bias).
  * Storage is only ever touched through load_el/store_el (or the vector forms), so a
@@ -150,6 +151,27 @@ static inline void split4(idx id, idx nb, idx nc, idx nd, idx *a, idx *b, idx *c
     id /= nc;
     *b = id % nb;
     *a = id / nb;
+}
+
+/* ---- stride phases ------------------------------------------------------ */
+/* Backward-data by stride phases (gemm_conv.cl, kv_conv.cl, tiled_conv.cl):
+ * the first tap m < M (at m*d) of the phase whose base is `base` (the
+ * output row plus the top padding) with (base - m*d) divisible by the
+ * stride st, or M if none; the phase's taps then repeat every
+ * *step = st / gcd(st, d). */
+static inline idx phase_first_tap(idx base, idx d, idx st, idx M, idx *step)
+{
+    idx a = st, b = d;
+    while (b) {
+        const idx t = a % b;
+        a = b;
+        b = t;
+    }
+    *step = st / a;
+    for (idx m = 0; m < M && m < *step; m++)
+        if ((base - m * d) % st == 0)
+            return m;
+    return M;
 }
 
 /* ---- the fused forward epilogue ---------------------------------------- */

@@ -320,26 +320,12 @@ INLINE void view_forward(const tiled_geom *G, idx g, view *v)
     v->k0 = g * Kg;
 }
 
-INLINE idx gcd_idx(idx a, idx b)
-{
-    while (b) {
-        const idx t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
-
 /* The taps m < M (at m*d) of a stride phase whose base is `base`: the
- * first with (base - m*d) divisible by st, then every *step; *count of
- * them (0 if none). */
+ * first (phase_first_tap, prelude.cl), then every *step; *count of them
+ * (0 if none). */
 INLINE idx phase_taps(idx base, idx d, idx st, idx M, idx *step, idx *count)
 {
-    *step = st / gcd_idx(st, d);
-    idx first = M;
-    for (idx m = min(M, *step) - 1; m >= 0; m--)
-        if ((base - m * d) % st == 0)
-            first = m;
+    const idx first = phase_first_tap(base, d, st, M, step);
     *count = first < M ? (M - 1 - first) / *step + 1 : 0;
     return first;
 }
