@@ -172,9 +172,10 @@ static void transpose16(float16 m[16])
 /* dyT[t*BM + kk] = src[kk*kstride + t*tstep] for t < len, kk < BM (zero
  * where k0 + kk >= Kg): one stretch of dy rows, transposed.  Under COL1
  * (tstep 1) full 16 x 16 blocks go through registers and the ragged end
- * is copied singly; else every element is copied in dyT's order. */
-static void pack_stretch(__local float *dyT, __global const dt_t *src, idx kstride, idx tstep,
-                         idx len, idx BM, idx kvalid, idx lid)
+ * is copied singly; else every element is copied in dyT's order.  Work-item
+ * lid of the group's BF_LS (ITEM_FN: prelude.cl). */
+ITEM_FN void pack_stretch(__local float *dyT, __global const dt_t *src, idx kstride, idx tstep,
+                          idx len, idx BM, idx kvalid, idx lid)
 {
 #ifndef COL1
     for (idx e = lid; e < len * BM; e += BF_LS) {
@@ -459,14 +460,15 @@ static void put_row(__global dt_t *dst, const float *src, idx len, int beta)
 /* The staged block into dw: rows k0 + kl, columns c0*R*S onwards.  A
  * 16 x 16 piece at a time: 16 columns' filter vectors in, transposed, 16
  * row pieces out.  Staging needs BF_VW == 16 (then BM is a multiple of 16)
- * and a KCRS dw (whose columns col are consecutive elements). */
-static void copy_out(const bwf_block *b, const bwf_geom *G, const bwf_sink *o)
+ * and a KCRS dw (whose columns col are consecutive elements).  Work-item
+ * lid of the group's BF_LS (ITEM_FN: prelude.cl). */
+ITEM_FN void copy_out(const bwf_block *b, const bwf_geom *G, const bwf_sink *o, idx lid)
 {
     const idx RS = G->R * G->S, len = b->nch * RS;
     const idx kvalid = min(b->BM, G->Kg - b->k0), kv = b->BM / 16;
     __global dt_t *dst0 = o->dw + (b->g * G->Kg + b->k0) * G->wk + b->c0 * RS;
     __local const float *st = (__local const float *)o->stage;
-    for (idx piece = get_local_id(0); piece < ((len + 15) / 16) * kv; piece += BF_LS) {
+    for (idx piece = lid; piece < ((len + 15) / 16) * kv; piece += BF_LS) {
         const idx c16 = (piece / kv) * 16, k16 = (piece % kv) * 16;
         const idx nk = min((idx)16, kvalid - k16), nc = min((idx)16, len - c16);
         if (nk <= 0)
@@ -520,10 +522,11 @@ static bwf_cols cols_of(idx u, const bwf_block *b, const bwf_geom *G, int by_s)
     return c;
 }
 
-/* Register tile `tile` of the block over one chunk. */
-static void run_tile(idx tile, const bwf_block *b, const bwf_geom *G, __local const vec_t *dyT,
-                     int by_s, idx row0, idx nrows, idx qs, idx ql, int first,
-                     int to_dw, const bwf_sink *o)
+/* Register tile `tile` of the block over one chunk (ITEM_FN, prelude.cl:
+ * the kernel around it only packs dy and loops). */
+ITEM_FN void run_tile(idx tile, const bwf_block *b, const bwf_geom *G, __local const vec_t *dyT,
+                      int by_s, idx row0, idx nrows, idx qs, idx ql, int first, int to_dw,
+                      const bwf_sink *o)
 {
     const idx kt = tile % b->ktiles;
     const bwf_cols c = cols_of(tile / b->ktiles, b, G, by_s);
@@ -561,7 +564,7 @@ __kernel void bwf_main(__global const dt_t *x, long x_off, __global const dt_t *
     }
     if (o.staged) {
         barrier(CLK_LOCAL_MEM_FENCE);
-        copy_out(&b, &G, &o);
+        copy_out(&b, &G, &o, get_local_id(0));
     }
 }
 

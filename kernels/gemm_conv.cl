@@ -321,7 +321,6 @@ static void store_cols(__global dt_t *dst, vec v, idx n, idx st, int beta)
     }
     float t[VW];
     VSTORE(v, t);
-    #pragma unroll
     for (int j = 0; j < VW && j < n; j++)
         store_el(dst, j * st, beta ? load_el(dst, j * st) + t[j] : t[j]);
 }
@@ -390,10 +389,10 @@ static void tile_bias(float bk[TK], const epi *E, __global const dt_t *bias, idx
 #define FWD_EDGE_LD_GLOAD_EVEN_ZEROED(i) VSELECT(FWD_EDGE_LD_GLOAD_EVEN(i), m[i])
 
 #if !defined(ONE_KERNEL) || ONE_KERNEL == 1
-__kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
-void gemm_fwd(__global const dt_t *x, long x_off, __global const dt_t *w, long w_off,
-              __global dt_t *y, long y_off, int beta, geom gm, epi E,
-              __global const dt_t *bias, long bias_off)
+/* the work of one work-item of gemm_fwd (ITEM_FN: prelude.cl) */
+ITEM_FN void gemm_fwd_item(__global const dt_t *x, long x_off, __global const dt_t *w, long w_off,
+                           __global dt_t *y, long y_off, int beta, geom gm, epi E,
+                           __global const dt_t *bias, long bias_off, idx gid)
 {
     const idx N = gm.n, H = gm.h, W = gm.w, P = gm.p, Q = gm.q, R = gm.r, S = gm.s, G = gm.g;
     const idx sh = gm.sh, sw = gm.sw, ph = gm.ph, pw = gm.pw, dh = gm.dh, dw = gm.dw;
@@ -404,7 +403,7 @@ void gemm_fwd(__global const dt_t *x, long x_off, __global const dt_t *w, long w
     const idx WK = gm.ws[0], WC = gm.ws[1], WR = gm.ws[2], WS = gm.ws[3];
     const idx YN = gm.ys[0], YK = gm.ys[1], YR = gm.ys[2], YQ = YCOL(&gm);
     const idx QB = (Q + VW - 1) / VW, PB = (P + TP - 1) / TP, KB = (Kg + TK - 1) / TK;
-    idx t = get_global_id(0);
+    idx t = gid;
     if (t >= N * G * KB * PB * QB)
         return;
 #ifdef CT_FAST
@@ -520,6 +519,14 @@ void gemm_fwd(__global const dt_t *x, long x_off, __global const dt_t *w, long w
 #endif
 }
 
+__kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
+void gemm_fwd(__global const dt_t *x, long x_off, __global const dt_t *w, long w_off,
+              __global dt_t *y, long y_off, int beta, geom gm, epi E,
+              __global const dt_t *bias, long bias_off)
+{
+    gemm_fwd_item(x, x_off, w, w_off, y, y_off, beta, gm, E, bias, bias_off, get_global_id(0));
+}
+
 #endif
 
 #if !defined(ONE_KERNEL) || ONE_KERNEL == 2
@@ -531,10 +538,10 @@ void gemm_fwd(__global const dt_t *x, long x_off, __global const dt_t *w, long w
 #define BWD_LD_EDGE(i) GLOAD(dyg + kl * YK + ro[i])
 #define BWD_LD_EDGE_ZEROED(i) VSELECT(BWD_LD_EDGE(i), m[i])
 
-__kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
-void gemm_bwd_data(__global const dt_t *dy, long dy_off, __global const dt_t *w, long w_off,
-                   __global dt_t *dx, long dx_off, int beta, geom gm, epi E,
-                   __global const dt_t *bias, long bias_off)
+/* the work of one work-item of gemm_bwd_data (ITEM_FN: prelude.cl) */
+ITEM_FN void gemm_bwd_data_item(__global const dt_t *dy, long dy_off, __global const dt_t *w,
+                                long w_off, __global dt_t *dx, long dx_off, int beta, geom gm,
+                                epi E, __global const dt_t *bias, long bias_off, idx gid)
 {
     const idx N = gm.n, H = gm.h, W = gm.w, P = gm.p, Q = gm.q, R = gm.r, S = gm.s, G = gm.g;
     const idx sh = gm.sh, sw = gm.sw, ph = gm.ph, pw = gm.pw, dh = gm.dh, dw = gm.dw;
@@ -546,7 +553,7 @@ void gemm_bwd_data(__global const dt_t *dy, long dy_off, __global const dt_t *w,
     const idx FH = min(sh, H), FW = min(sw, W);
     const idx IB = ((H + sh - 1) / sh + TP - 1) / TP, JB = ((W + sw - 1) / sw + VW - 1) / VW;
     const idx CB = (Cg + TK - 1) / TK;
-    idx t = get_global_id(0);
+    idx t = gid;
     if (t >= N * G * CB * FH * IB * FW * JB)
         return;
 #ifdef CT_FAST
@@ -659,16 +666,25 @@ void gemm_bwd_data(__global const dt_t *dy, long dy_off, __global const dt_t *w,
     }
 }
 
+__kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
+void gemm_bwd_data(__global const dt_t *dy, long dy_off, __global const dt_t *w, long w_off,
+                   __global dt_t *dx, long dx_off, int beta, geom gm, epi E,
+                   __global const dt_t *bias, long bias_off)
+{
+    gemm_bwd_data_item(dy, dy_off, w, w_off, dx, dx_off, beta, gm, E, bias, bias_off,
+                       get_global_id(0));
+}
+
 #endif
 
 #if !defined(ONE_KERNEL) || ONE_KERNEL == 3
 #define FLAT_LD(i) GLOAD(ip + l * IC + (i) * VW)
 #define FLAT_LD_STEP(i) gload_step(ip + l * IC + (i) * VW * IJ, IJ)
 
-__kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
-void gemm_flat(__global const dt_t *in, long in_off, __global const dt_t *w, long w_off,
-               __global dt_t *out, long out_off, int beta, geom gm, epi E,
-               __global const dt_t *bias, long bias_off, int bwd)
+/* the work of one work-item of gemm_flat (ITEM_FN: prelude.cl) */
+ITEM_FN void gemm_flat_item(__global const dt_t *in, long in_off, __global const dt_t *w,
+                            long w_off, __global dt_t *out, long out_off, int beta, geom gm, epi E,
+                            __global const dt_t *bias, long bias_off, int bwd, idx gid)
 {
     const idx N = gm.n, G = gm.g, HW = gm.h * gm.w, Kg = gm.kg;
     const idx M = bwd ? gm.cg : gm.kg, L = bwd ? gm.kg : gm.cg;
@@ -678,7 +694,7 @@ void gemm_flat(__global const dt_t *in, long in_off, __global const dt_t *w, lon
     const idx ON = bwd ? gm.xs[0] : gm.ys[0], OC = bwd ? gm.xs[1] : gm.ys[1];
     const idx IJ = bwd ? YCOL(&gm) : XCOL(&gm), OJ = bwd ? XCOL(&gm) : YCOL(&gm);
     const idx JW = TP * VW, JB = (HW + JW - 1) / JW, MB = (M + TK - 1) / TK;
-    idx t = get_global_id(0);
+    idx t = gid;
     if (t >= N * G * MB * JB)
         return;
 #ifdef CT_FAST
@@ -745,5 +761,14 @@ void gemm_flat(__global const dt_t *in, long in_off, __global const dt_t *w, lon
                 store_cols(ot + a * OC + i * VW * OJ, acc[i * TK + a], HW - j0 - i * VW, OJ,
                            beta);
 #endif
+}
+
+__kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
+void gemm_flat(__global const dt_t *in, long in_off, __global const dt_t *w, long w_off,
+               __global dt_t *out, long out_off, int beta, geom gm, epi E,
+               __global const dt_t *bias, long bias_off, int bwd)
+{
+    gemm_flat_item(in, in_off, w, w_off, out, out_off, beta, gm, E, bias, bias_off, bwd,
+                   get_global_id(0));
 }
 #endif

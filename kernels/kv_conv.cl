@@ -110,7 +110,6 @@ static void kv_block(__global const dt_t *src, idx vs, idx rs, __global float *d
         if (rs == 1) {
             vstore16(load_el16(src, v * vs), 0, t[v]);
         } else {
-            #pragma unroll
             for (int l = 0; l < 16; l++)
                 t[v][l] = load_el(src, v * vs + l * rs);
         }
@@ -125,7 +124,9 @@ static void kv_block(__global const dt_t *src, idx vs, idx rs, __global float *d
     }
 }
 
-__kernel void kv_repack(__global const dt_t *w, long w_off, __global float *wp, geom gm, int bwd)
+/* the work of one work-item of kv_repack (ITEM_FN: prelude.cl) */
+ITEM_FN void kv_repack_item(__global const dt_t *w, long w_off, __global float *wp, geom gm,
+                            int bwd, idx gid)
 {
     const idx RS = gm.r * gm.s, S = gm.s, Cg = gm.cg, Kg = gm.kg;
     const idx vec = bwd ? Cg : Kg, red = bwd ? Kg : Cg;
@@ -134,7 +135,7 @@ __kernel void kv_repack(__global const dt_t *w, long w_off, __global float *wp, 
      * the lines a block reads for one tap serve the next ones from cache
      * (one element per work-item would walk a stride of whole filters) */
     const idx VBK = (vec + 15) / 16, RBK = (red + 15) / 16;
-    const idx id = get_global_id(0);
+    const idx id = gid;
     if (id >= (idx)gm.g * RBK * VBK)
         return;
     idx g, unused, rb, vb;
@@ -154,6 +155,11 @@ __kernel void kv_repack(__global const dt_t *w, long w_off, __global float *wp, 
             for (idx v = 0; v < ve - v0; v++)
                 dst[rd * vec + v] = load_el(src, v * vs + rd * rs);
     }
+}
+
+__kernel void kv_repack(__global const dt_t *w, long w_off, __global float *wp, geom gm, int bwd)
+{
+    kv_repack_item(w, w_off, wp, gm, bwd, get_global_id(0));
 }
 
 #define TILE_FN static inline __attribute__((always_inline))
@@ -191,11 +197,11 @@ TILE_FN int kv_offsets(idx off[NPOS], float okf[NPOS], const kv_dir *d, const ge
 
 /* The reduction loop of one tap over channels [cb, ce): per channel the
  * filter's NV vectors wv, then per position e the input element xv =
- * LOADX and each accumulator acc[e*NV+v] = UPDATE.  A macro, not a
+ * LOADX and each accumulator acc[e*NV+v] += wv[v] * xv.  A macro, not a
  * function: written out in each branch, the loops keep the 28
  * accumulators in registers (an inlined function taking the tile by
  * pointer spilled them in PoCL's build). */
-#define KV_TAP_LOOP(LOADX, UPDATE)                                           \
+#define KV_TAP_LOOP(LOADX)                                                   \
     for (idx c = cb; c < ce; c++) {                                          \
         __global const dt_t *ic = ig + c * d.in_c;                           \
         float16 wv[NV];                                                      \
@@ -204,9 +210,42 @@ TILE_FN int kv_offsets(idx off[NPOS], float okf[NPOS], const kv_dir *d, const ge
         _Pragma("unroll") for (int e = 0; e < NPOS; e++) {                   \
             const float16 xv = (float16)(LOADX);                             \
             _Pragma("unroll") for (int v = 0; v < NV; v++)                   \
-                acc[e * NV + v] = UPDATE;                                    \
+                acc[e * NV + v] = fma(wv[v], xv, acc[e * NV + v]);           \
         }                                                                    \
     }
+
+/* The tile summed as kv_conv's loop does, in the same order, but adding no
+ * term for a position outside the input: the slow path for a tile that
+ * came out non-finite.  Loops, not unrolled, and out of line: it runs only
+ * then, and written into the kernel it was a third of what PoCL compiles
+ * (kv_conv's copy of ex is what keeps acc in registers). */
+COLD_FN void kv_exact(float16 ex[NPOS * NV], const kv_dir *d, const geom *G, int bwd, idx p0,
+                      idx q0, idx np, idx nq, idx fh, idx fw, idx r0, idx rstep, idx s0, idx sstep,
+                      __global const dt_t *ig, __global const float *wg, idx w_red, idx w_tap)
+{
+    for (int a = 0; a < NPOS * NV; a++)
+        ex[a] = 0.0f;
+    for (idx cb = 0; cb < d->red; cb += 64) {
+        const idx ce = min(cb + 64, d->red);
+        for (idx r = r0; r < G->r; r += rstep)
+            for (idx s = s0; s < G->s; s += sstep) {
+                idx off[NPOS];
+                float okf[NPOS];
+                if (kv_offsets(off, okf, d, G, bwd, p0, q0, np, nq, fh, fw, r, s) == KV_NONE)
+                    continue;
+                __global const float *wt = wg + (r * G->s + s) * w_tap;
+                for (idx c = cb; c < ce; c++)
+                    for (int e = 0; e < NPOS; e++) {
+                        if (okf[e] == 0.0f)
+                            continue;
+                        const float16 xv = (float16)load_el(ig + c * d->in_c, off[e]);
+                        for (int v = 0; v < NV; v++)
+                            ex[e * NV + v] = fma(vload16(0, wt + c * w_red + v * 16), xv,
+                                                 ex[e * NV + v]);
+                    }
+            }
+    }
+}
 
 /* Whether every lane of the tile is finite (v - v is 0 unless v is NaN or
  * Inf). */
@@ -219,11 +258,12 @@ TILE_FN int kv_finite(const float16 acc[NPOS * NV])
     return all(z == (float16)0.0f);
 }
 
-__kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
-void kv_conv(__global const dt_t *in, long in_off, __global const float *wp, long wp_off,
-             long w_red, long w_tap, long w_grp, __global const dt_t *zbase, long z_off,
-             __global dt_t *out, long out_off, int beta, geom gm, epi E,
-             __global const dt_t *bias, long bias_off, int bwd)
+/* the work of one work-item of kv_conv (ITEM_FN: prelude.cl) */
+ITEM_FN void kv_conv_item(__global const dt_t *in, long in_off, __global const float *wp,
+                          long wp_off, long w_red, long w_tap, long w_grp,
+                          __global const dt_t *zbase, long z_off, __global dt_t *out, long out_off,
+                          int beta, geom gm, epi E, __global const dt_t *bias, long bias_off,
+                          int bwd, idx gid)
 {
     const kv_dir d = kv_dir_of(&gm, bwd);
     const idx R = gm.r, S = gm.s, sh = gm.sh, sw = gm.sw;
@@ -232,7 +272,7 @@ void kv_conv(__global const dt_t *in, long in_off, __global const float *wp, lon
     const idx FH = bwd ? min((idx)gm.sh, (idx)gm.h) : 1, FW = bwd ? min((idx)gm.sw, (idx)gm.w) : 1;
     const idx GP = bwd ? ((idx)gm.h + sh - 1) / sh : gm.p, GQ = bwd ? ((idx)gm.w + sw - 1) / sw : gm.q;
     const idx QB = (GQ + TQ - 1) / TQ, PB = (GP + TP - 1) / TP, VB = (d.vec + VT - 1) / VT;
-    const idx t = get_global_id(0);
+    const idx t = gid;
     if (t >= (idx)gm.g * VB * gm.n * FH * FW * PB * QB)
         return;
     idx rest, fh, fw, pos;
@@ -258,40 +298,34 @@ void kv_conv(__global const dt_t *in, long in_off, __global const float *wp, lon
         r0 = phase_first_tap(fh + gm.ph, gm.dh, sh, R, &rstep);
         s0 = phase_first_tap(fw + gm.pw, gm.dw, sw, S, &sstep);
     }
-    /* pass 0 reads a position outside the input as 0; pass 1, only when
-     * that left a NaN or Inf in the tile, sums it again from zero adding
-     * no term there (0 * an Inf weight is NaN where the reference adds
-     * nothing) */
-    for (int exact = 0; exact < 2; exact++) {
-        if (exact) {
-            if (kv_finite(acc))
-                break;
-            #pragma unroll
-            for (int a = 0; a < NPOS * NV; a++)
-                acc[a] = 0.0f;
-        }
-        /* blocks of reduction channels, taps inside, so that a block's
-         * filter rows and input stay in cache across the taps */
-        for (idx cb = 0; cb < d.red; cb += 64) {
-            const idx ce = min(cb + 64, d.red);
-            for (idx r = r0; r < R; r += rstep)
-                for (idx s = s0; s < S; s += sstep) {
-                    idx off[NPOS];
-                    float okf[NPOS];
-                    const int in = kv_offsets(off, okf, &d, &gm, bwd, p0, q0, np, nq, fh, fw, r, s);
-                    if (in == KV_NONE)
-                        continue;
-                    __global const float *wt = wg + (r * S + s) * w_tap;
-                    if (in == KV_ALL)
-                        KV_TAP_LOOP(load_el(ic, off[e]), fma(wv[v], xv, acc[e * NV + v]))
-                    else if (!exact)
-                        KV_TAP_LOOP(load_el(okf[e] != 0.0f ? ic + off[e] : zeros, 0),
-                                    fma(wv[v], xv, acc[e * NV + v]))
-                    else
-                        KV_TAP_LOOP(load_el(ic, off[e]), okf[e] != 0.0f
-                                    ? fma(wv[v], xv, acc[e * NV + v]) : acc[e * NV + v])
-                }
-        }
+    /* a position outside the input reads 0; only when that left a NaN or
+     * Inf in the tile is it summed again adding no term there (0 * an Inf
+     * weight is NaN where the reference adds nothing) */
+    /* blocks of reduction channels, taps inside, so that a block's filter
+     * rows and input stay in cache across the taps */
+    for (idx cb = 0; cb < d.red; cb += 64) {
+        const idx ce = min(cb + 64, d.red);
+        for (idx r = r0; r < R; r += rstep)
+            for (idx s = s0; s < S; s += sstep) {
+                idx off[NPOS];
+                float okf[NPOS];
+                const int in = kv_offsets(off, okf, &d, &gm, bwd, p0, q0, np, nq, fh, fw, r, s);
+                if (in == KV_NONE)
+                    continue;
+                __global const float *wt = wg + (r * S + s) * w_tap;
+                if (in == KV_ALL)
+                    KV_TAP_LOOP(load_el(ic, off[e]))
+                else
+                    KV_TAP_LOOP(load_el(okf[e] != 0.0f ? ic + off[e] : zeros, 0))
+            }
+    }
+    if (!kv_finite(acc)) {
+        float16 ex[NPOS * NV];
+        kv_exact(ex, &d, &gm, bwd, p0, q0, np, nq, fh, fw, r0, rstep, s0, sstep, ig, wg, w_red,
+                 w_tap);
+        #pragma unroll
+        for (int a = 0; a < NPOS * NV; a++)
+            acc[a] = ex[a];
     }
 
     /* the store: channel lanes of each position; a shifted last tile
@@ -342,4 +376,14 @@ void kv_conv(__global const dt_t *in, long in_off, __global const float *wp, lon
                 }
             }
         }
+}
+
+__kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
+void kv_conv(__global const dt_t *in, long in_off, __global const float *wp, long wp_off,
+             long w_red, long w_tap, long w_grp, __global const dt_t *zbase, long z_off,
+             __global dt_t *out, long out_off, int beta, geom gm, epi E,
+             __global const dt_t *bias, long bias_off, int bwd)
+{
+    kv_conv_item(in, in_off, wp, wp_off, w_red, w_tap, w_grp, zbase, z_off, out, out_off, beta, gm,
+                 E, bias, bias_off, bwd, get_global_id(0));
 }

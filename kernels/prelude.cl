@@ -14,8 +14,11 @@
  *   dt_t               the storage element type (float, half or ushort);
  *   load_el(p, i) / store_el(p, i, v)        element i of a tensor as float / stored
  *                      from float, rounded to nearest even;
- *   ld2/4/8/16(p, i)   DT-independent unaligned vector loads of elements
- *                      i .. i+N-1 as floatN; st4 .. alike for stores;
+ *   load_el2/4/8/16, store_el2/4/8/16   elements i .. i+N-1 as floatN;
+ *   vloadN / vstoreN   the builtins (N = 4, 8, 16; float, int, ushort), on
+ *                      PoCL one unaligned N-wide access each (below);
+ *   ITEM_FN, COLD_FN   qualifiers of a kernel's out-of-line body and of
+ *                      its rarely taken paths;
  *   geom               a layer as the host's layer struct (internal.h's
  *                      kgeom, same field order): sizes, strides, padding,
  *                      dilation, groups and each tensor's element strides;
@@ -39,6 +42,75 @@ typedef ulong uidx;
 #else
 typedef int idx;
 typedef uint uidx;
+#endif
+
+/* ---- vector loads and stores ------------------------------------------ */
+#ifdef POCL_DEVICE_ADDRESS_BITS
+/* PoCL's vloadN / vstoreN are N/2 two-element accesses joined by
+ * shuffles, which every pass of its kernel compiler walks before the code
+ * generator merges them into one access again; written as one unaligned
+ * N-wide access they give the same instructions and cut the compile time
+ * of the vector-heavy kernels (PERFORMANCE.md, the cold start).  Same
+ * values, same bytes touched.  (PoCL predefines POCL_DEVICE_ADDRESS_BITS;
+ * other compilers keep their own builtins.) */
+#define VEC_ACCESS_AS(T, N, AS)                                                  \
+    static inline __attribute__((overloadable)) T##N clconv_vload##N(size_t i,     \
+                                                                  AS const T *p) \
+    {                                                                            \
+        return *(AS const T##N##_u *)(p + i * N);                                \
+    }                                                                            \
+    static inline __attribute__((overloadable)) void clconv_vstore##N(T##N v, size_t i, \
+                                                                   AS T *p)     \
+    {                                                                            \
+        *(AS T##N##_u *)(p + i * N) = v;                                         \
+    }
+/* T##N##_u: T##N aligned only as one T, as vloadN requires */
+#define VEC_ACCESS(T, N)                                                         \
+    typedef T T##N##_u __attribute__((ext_vector_type(N), aligned(sizeof(T))));  \
+    VEC_ACCESS_AS(T, N, __global)                                                \
+    VEC_ACCESS_AS(T, N, __local)                                                 \
+    VEC_ACCESS_AS(T, N, __private)
+VEC_ACCESS(float, 4)
+VEC_ACCESS(float, 8)
+VEC_ACCESS(float, 16)
+VEC_ACCESS(int, 4)
+VEC_ACCESS(int, 8)
+VEC_ACCESS(int, 16)
+VEC_ACCESS(ushort, 4)
+VEC_ACCESS(ushort, 8)
+VEC_ACCESS(ushort, 16)
+/* PoCL's own headers define these names as macros for its builtins */
+#undef vload4
+#undef vload8
+#undef vload16
+#undef vstore4
+#undef vstore8
+#undef vstore16
+#define vload4 clconv_vload4
+#define vload8 clconv_vload8
+#define vload16 clconv_vload16
+#define vstore4 clconv_vstore4
+#define vstore8 clconv_vstore8
+#define vstore16 clconv_vstore16
+#endif
+
+/* ---- work-item bodies -------------------------------------------------- */
+/* ITEM_FN marks the function that does a kernel's work, called by the
+ * kernel with its work-item id (it calls no work-item function itself).
+ * PoCL compiles a kernel's body three times (the kernel and the two
+ * work-group launchers it inlines it into); kept out of line, the body is
+ * compiled once, at the same speed (kv_conv: 0.71 against 0.25 s; with
+ * the vector accesses above, ResNet-50's 17 kernels 11.2 against 3.1 s:
+ * PERFORMANCE.md, the cold start).  COLD_FN: a rarely taken path (a
+ * non-finite tile summed again) kept out of line for the same reason.
+ * Elsewhere the body is inlined into the kernel, as it was written, and a
+ * COLD_FN is an ordinary function. */
+#ifdef POCL_DEVICE_ADDRESS_BITS
+#define ITEM_FN static __attribute__((noinline))
+#define COLD_FN static __attribute__((noinline))
+#else
+#define ITEM_FN static inline __attribute__((always_inline))
+#define COLD_FN static
 #endif
 
 /* ---- storage types ---------------------------------------------------- */

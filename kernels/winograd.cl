@@ -304,12 +304,13 @@ static inline void store_seg(__global float *q, const tvec o[A2], idx sx, idx st
     }
 }
 
-__kernel void wino_data(__global const dt_t *in, long in_off, __global float *ws, long ws_off,
-                        wdata D, int mode)
+/* the work of one work-item of wino_data (ITEM_FN: prelude.cl) */
+ITEM_FN void wino_data_item(__global const dt_t *in, long in_off, __global float *ws, long ws_off,
+                            wdata D, int mode, idx gid)
 {
     MATS;
     const idx SB = (D.TW + VT - 1) / VT;
-    idx id = get_global_id(0);
+    idx id = gid;
     if (id >= (idx)D.CH * (idx)D.rn * SB)
         return;
     /* channels fastest when the channels are the workspace's contiguous
@@ -441,11 +442,18 @@ __kernel void wino_data(__global const dt_t *in, long in_off, __global float *ws
               nreal);
 }
 
-__kernel void wino_filter(__global const dt_t *w, long w_off, __global float *ws, long ws_off,
-                          wfilt F)
+__kernel void wino_data(__global const dt_t *in, long in_off, __global float *ws, long ws_off,
+                        wdata D, int mode)
+{
+    wino_data_item(in, in_off, ws, ws_off, D, mode, get_global_id(0));
+}
+
+/* the work of one work-item of wino_filter (ITEM_FN: prelude.cl) */
+ITEM_FN void wino_filter_item(__global const dt_t *w, long w_off, __global float *ws, long ws_off,
+                              wfilt F, idx gid)
 {
     MATS;
-    const idx id = get_global_id(0);
+    const idx id = gid;
     if (id >= (idx)(F.COp / TK * F.CI))
         return;
     /* one work-item per panel row: TK output channels of one ci, as the
@@ -543,6 +551,12 @@ __kernel void wino_filter(__global const dt_t *w, long w_off, __global float *ws
 #endif
 }
 
+__kernel void wino_filter(__global const dt_t *w, long w_off, __global float *ws, long ws_off,
+                          wfilt F)
+{
+    wino_filter_item(w, w_off, ws, ws_off, F, get_global_id(0));
+}
+
 #if VW == 4
 typedef float4 vec;
 #define VLD(i, p) vload4(i, p)
@@ -559,10 +573,11 @@ typedef float16 vec;
 #error "VW must be 4, 8 or 16"
 #endif
 
-__kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
-void wino_gemm(__global float *ws, long a_off, long b_off, long o_off, wgemm M, int add)
+/* the work of one work-item of wino_gemm (ITEM_FN: prelude.cl) */
+ITEM_FN void wino_gemm_item(__global float *ws, long a_off, long b_off, long o_off, wgemm M,
+                            int add, idx gid)
 {
-    idx id = get_global_id(0);
+    idx id = gid;
     const idx MB = M.MB, JB = M.JB;
     if (id >= (idx)M.NX * MB * JB)
         return;
@@ -601,6 +616,12 @@ void wino_gemm(__global float *ws, long a_off, long b_off, long o_off, wgemm M, 
         }
 }
 
+__kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
+void wino_gemm(__global float *ws, long a_off, long b_off, long o_off, wgemm M, int add)
+{
+    wino_gemm_item(ws, a_off, b_off, o_off, M, add, get_global_id(0));
+}
+
 /* epi_apply on 16 consecutive elements from yi (dense, inside) */
 static inline float16 epi_apply16(const epi *E, float16 acc, __global const dt_t *y, idx yi,
                                   __global const dt_t *bias, idx k)
@@ -627,8 +648,8 @@ static inline float16 epi_apply16(const epi *E, float16 acc, __global const dt_t
  * [q + s - left] * w[k][co][2 - r][2 - s] (top = 2 - ph, left = 2 - pw);
  * taps outside the tensor are no term.  For the outputs whose Winograd sum
  * comes out non-finite. */
-static inline float real_sum(const geom *G, __global const dt_t *src, __global const dt_t *wt,
-                             int bwd, idx n, idx co, idx p, idx q)
+COLD_FN float real_sum(const geom *G, __global const dt_t *src, __global const dt_t *wt, int bwd,
+                       idx n, idx co, idx p, idx q)
 {
     float acc = 0.0f;
     if (!bwd) {
@@ -664,14 +685,15 @@ static inline float real_sum(const geom *G, __global const dt_t *src, __global c
     return acc;
 }
 
-__kernel void wino_out(__global const float *ws, long ws_off, __global dt_t *out, long out_off,
-                       wout O, epi E, __global const dt_t *bias, long bias_off,
-                       __global const dt_t *src, long src_off, __global const dt_t *wt,
-                       long w_off, geom G, int bwd)
+/* the work of one work-item of wino_out (ITEM_FN: prelude.cl) */
+ITEM_FN void wino_out_item(__global const float *ws, long ws_off, __global dt_t *out, long out_off,
+                           wout O, epi E, __global const dt_t *bias, long bias_off,
+                           __global const dt_t *src, long src_off, __global const dt_t *wt,
+                           long w_off, geom G, int bwd, idx gid)
 {
     MATS;
     const idx SB = (O.TW + VT - 1) / VT;
-    idx id = get_global_id(0);
+    idx id = gid;
     if (id >= (idx)O.CO * (idx)O.rn * SB)
         return;
     const idx sb = id % SB;
@@ -771,11 +793,21 @@ __kernel void wino_out(__global const float *ws, long ws_off, __global dt_t *out
     }
 }
 
-__kernel void wino_filter_out(__global const float *ws, long ws_off, __global dt_t *dw,
-                              long dw_off, wfout F, int beta)
+__kernel void wino_out(__global const float *ws, long ws_off, __global dt_t *out, long out_off,
+                       wout O, epi E, __global const dt_t *bias, long bias_off,
+                       __global const dt_t *src, long src_off, __global const dt_t *wt,
+                       long w_off, geom G, int bwd)
+{
+    wino_out_item(ws, ws_off, out, out_off, O, E, bias, bias_off, src, src_off, wt, w_off, G, bwd,
+                  get_global_id(0));
+}
+
+/* the work of one work-item of wino_filter_out (ITEM_FN: prelude.cl) */
+ITEM_FN void wino_filter_out_item(__global const float *ws, long ws_off, __global dt_t *dw,
+                                  long dw_off, wfout F, int beta, idx gid)
 {
     MATS;
-    const idx id = get_global_id(0);
+    const idx id = gid;
     if (id >= (idx)(F.K * F.C))
         return;
     const idx c = id % (idx)F.C, k = id / (idx)F.C;
@@ -808,4 +840,10 @@ __kernel void wino_filter_out(__global const float *ws, long ws_off, __global dt
             const idx i = r * (idx)F.ws[2] + s * (idx)F.ws[3];
             store_el(o, i, beta ? load_el(o, i) + acc : acc);
         }
+}
+
+__kernel void wino_filter_out(__global const float *ws, long ws_off, __global dt_t *dw,
+                              long dw_off, wfout F, int beta)
+{
+    wino_filter_out_item(ws, ws_off, dw, dw_off, F, beta, get_global_id(0));
 }
