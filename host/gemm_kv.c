@@ -13,19 +13,21 @@ typedef struct kv_tile {
 
 typedef struct kv_row {
     tuning_match match;
-    kv_tile wide;               /* filters of several taps, 64+ channels a group */
-    kv_tile narrow;             /* the others (nv 0: the device does not take this path) */
+    kv_tile wide;               /* 64+ vector channels a group */
+    kv_tile narrow;             /* 32-63 (nv 0: the device does not take this path) */
 } kv_row;
 
 /* Only CPU rows: a GPU work-item cannot hold 24-28 float16 accumulators.
- * The CPU tiles fill 24-28 of the 32 AVX-512 registers; of the six
- * measured (PoCL, 2-core EPYC, ResNet-50's strided layers at mb4;
- * PERFORMANCE.md), 4 vectors x 2 x 3 positions was the fastest on the
- * 3x3 stride-2 layers (fewer loads per FMA), 2 x 2 x 7 on the 1x1 ones
- * (whose 7x7 outputs it covers exactly). */
+ * The CPU tiles fill 28 of the 32 AVX-512 registers.  Of the tiles
+ * measured (PoCL, 2-core EPYC, ResNet-50's strided and small 1x1 layers
+ * at mb4; PERFORMANCE.md), 4 vectors x 1 x 7 positions was the fastest
+ * on all but one (3x3 stride 2, 256 channels, forward: 9 % behind 4 x 2 x
+ * 3, which the 3x3 layers took before): 7 positions divide ResNet's
+ * 28-, 14- and 7-wide outputs.  One tile for every filter size is also
+ * one program to build, not two.  Groups of 32-63 channels keep 2 x 2 x 7. */
 static const kv_row kv_rows[] = {
     {{"nvidia", CL_DEVICE_TYPE_GPU, "NVIDIA", 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}},
-    {{"cpu", CL_DEVICE_TYPE_CPU, NULL, 0, 0}, {4, 2, 3, 8}, {2, 2, 7, 8}},
+    {{"cpu", CL_DEVICE_TYPE_CPU, NULL, 0, 0}, {4, 1, 7, 8}, {2, 2, 7, 8}},
     {{"generic", 0, NULL, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}},
 };
 
@@ -48,8 +50,7 @@ static int64_t kv_red(const layer *L, int bwd)
 static const kv_tile *kv_tile_for(const clconv_ctx *ctx, const layer *L, int bwd)
 {
     const kv_row *row = &kv_rows[TUNING_PICK(&ctx->info, kv_rows)];
-    return L->r * L->s > 1 && row->wide.nv && kv_vec(L, bwd) >= row->wide.nv * 16 ? &row->wide
-                                                                              : &row->narrow;
+    return row->wide.nv && kv_vec(L, bwd) >= row->wide.nv * 16 ? &row->wide : &row->narrow;
 }
 
 /* fp32 1x1 backward-data whose filter has unit channel stride (KCRS and

@@ -329,53 +329,53 @@ ITEM_FN void kv_conv_item(__global const dt_t *in, long in_off, __global const f
     }
 
     /* the store: channel lanes of each position; a shifted last tile
-     * stores only the channels past the previous tile */
+     * stores only the channels past the previous tile.  The positions run
+     * as a loop over a copy of the tile (acc itself stays indexed by
+     * constants, in registers): unrolled, its TP*TQ*NV*16 stores were
+     * most of what PoCL compiled. */
     __global dt_t *og = out + out_off + n * d.on + (g * d.vec + v0) * d.oc;
     const idx vfirst = vb * VT - v0;
 #ifdef EPI
     const idx kg0 = g * d.vec + v0;
 #endif
+    float16 tile[NPOS * NV];
     #pragma unroll
-    for (int i = 0; i < TP; i++)
+    for (int a = 0; a < NPOS * NV; a++)
+        tile[a] = acc[a];
+    for (int e = 0; e < NPOS; e++) {
+        const idx i = e / TQ, j = e % TQ;
+        if (p0 + i >= np || q0 + j >= nq)
+            continue;
+        const idx row = bwd ? fh + (p0 + i) * sh : p0 + i;
+        const idx col = bwd ? fw + (q0 + j) * sw : q0 + j;
+        __global dt_t *o = og + row * d.orow + col * d.ocol;
         #pragma unroll
-        for (int j = 0; j < TQ; j++) {
-            if (p0 + i >= np || q0 + j >= nq)
-                continue;
-            const idx row = bwd ? fh + (p0 + i) * sh : p0 + i;
-            const idx col = bwd ? fw + (q0 + j) * sw : q0 + j;
-            __global dt_t *o = og + row * d.orow + col * d.ocol;
+        for (int v = 0; v < NV; v++) {
+            const float16 t = tile[e * NV + v];
 #ifndef EPI
             if (vfirst == 0 && !beta) {
                 /* the common store: every lane, nothing to read */
                 #pragma unroll
-                for (int v = 0; v < NV; v++) {
-                    float lane[16];
-                    vstore16(acc[(i * TQ + j) * NV + v], 0, lane);
-                    #pragma unroll
-                    for (int l = 0; l < 16; l++)
-                        store_el(o, (v * 16 + l) * d.oc, lane[l]);
-                }
+                for (int l = 0; l < 16; l++)
+                    store_el(o, (v * 16 + l) * d.oc, t[l]);
                 continue;
             }
 #endif
-            #pragma unroll
-            for (int v = 0; v < NV; v++) {
-                float lane[16];
-                vstore16(acc[(i * TQ + j) * NV + v], 0, lane);
-                for (int l = 0; l < 16; l++) {
-                    const idx ch = v * 16 + l;
-                    if (ch < vfirst)
-                        continue;
+            float lane[16];
+            vstore16(t, 0, lane);
+            for (int l = 0; l < 16; l++) {
+                const idx ch = v * 16 + l;
+                if (ch < vfirst)
+                    continue;
 #ifdef EPI
-                    store_el(o, ch * d.oc,
-                             epi_apply(&E, lane[l], o, ch * d.oc, bias + bias_off, kg0 + ch));
+                store_el(o, ch * d.oc,
+                         epi_apply(&E, lane[l], o, ch * d.oc, bias + bias_off, kg0 + ch));
 #else
-                    store_el(o, ch * d.oc,
-                             beta ? load_el(o, ch * d.oc) + lane[l] : lane[l]);
+                store_el(o, ch * d.oc, beta ? load_el(o, ch * d.oc) + lane[l] : lane[l]);
 #endif
-                }
             }
         }
+    }
 }
 
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1)))

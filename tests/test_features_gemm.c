@@ -230,8 +230,8 @@ Test(features_gemm, strided_1x1)
  * strides 2 x 3 with dilation, reductions of several channel blocks (130),
  * groups, a 1x1 stride-2 layer whose border rows meet only padding, a
  * stride-2 phase without taps (3x3 dilation 2 stride 2: the odd rows),
- * both tiles (the wide one of 64 channels for 3x3 filters, the narrow
- * one of 32 for 1x1 filters and 32-63 channels), fp32 1x1 backward-data
+ * both tiles (the wide one, 64 channels x 1 x 7 positions, for groups of
+ * 64 and more, the narrow one, 32 x 2 x 7, for 32-63), fp32 1x1 backward-data
  * reading the filter in place (strided, and stride 1 on a 7x7 image, which
  * a layout or dtype change sends back to gemm_flat), each storage type, both
  * layouts, asymmetric padding and the epilogue; and, stride 1 or a short
