@@ -392,7 +392,7 @@ static void tile_bias(float bk[TK], const epi *E, __global const dt_t *bias, idx
 /* the work of one work-item of gemm_fwd (ITEM_FN: prelude.cl) */
 ITEM_FN void gemm_fwd_item(__global const dt_t *x, long x_off, __global const dt_t *w, long w_off,
                            __global dt_t *y, long y_off, int beta, geom gm, epi E,
-                           __global const dt_t *bias, long bias_off, idx gid)
+                           __global const dt_t *bias, long bias_off, idx t)
 {
     const idx N = gm.n, H = gm.h, W = gm.w, P = gm.p, Q = gm.q, R = gm.r, S = gm.s, G = gm.g;
     const idx sh = gm.sh, sw = gm.sw, ph = gm.ph, pw = gm.pw, dh = gm.dh, dw = gm.dw;
@@ -403,7 +403,6 @@ ITEM_FN void gemm_fwd_item(__global const dt_t *x, long x_off, __global const dt
     const idx WK = gm.ws[0], WC = gm.ws[1], WR = gm.ws[2], WS = gm.ws[3];
     const idx YN = gm.ys[0], YK = gm.ys[1], YR = gm.ys[2], YQ = YCOL(&gm);
     const idx QB = (Q + VW - 1) / VW, PB = (P + TP - 1) / TP, KB = (Kg + TK - 1) / TK;
-    idx t = gid;
     if (t >= N * G * KB * PB * QB)
         return;
 #ifdef CT_FAST
@@ -541,7 +540,7 @@ void gemm_fwd(__global const dt_t *x, long x_off, __global const dt_t *w, long w
 /* the work of one work-item of gemm_bwd_data (ITEM_FN: prelude.cl) */
 ITEM_FN void gemm_bwd_data_item(__global const dt_t *dy, long dy_off, __global const dt_t *w,
                                 long w_off, __global dt_t *dx, long dx_off, int beta, geom gm,
-                                epi E, __global const dt_t *bias, long bias_off, idx gid)
+                                epi E, __global const dt_t *bias, long bias_off, idx t)
 {
     const idx N = gm.n, H = gm.h, W = gm.w, P = gm.p, Q = gm.q, R = gm.r, S = gm.s, G = gm.g;
     const idx sh = gm.sh, sw = gm.sw, ph = gm.ph, pw = gm.pw, dh = gm.dh, dw = gm.dw;
@@ -553,7 +552,6 @@ ITEM_FN void gemm_bwd_data_item(__global const dt_t *dy, long dy_off, __global c
     const idx FH = min(sh, H), FW = min(sw, W);
     const idx IB = ((H + sh - 1) / sh + TP - 1) / TP, JB = ((W + sw - 1) / sw + VW - 1) / VW;
     const idx CB = (Cg + TK - 1) / TK;
-    idx t = gid;
     if (t >= N * G * CB * FH * IB * FW * JB)
         return;
 #ifdef CT_FAST
@@ -684,7 +682,7 @@ void gemm_bwd_data(__global const dt_t *dy, long dy_off, __global const dt_t *w,
 /* the work of one work-item of gemm_flat (ITEM_FN: prelude.cl) */
 ITEM_FN void gemm_flat_item(__global const dt_t *in, long in_off, __global const dt_t *w,
                             long w_off, __global dt_t *out, long out_off, int beta, geom gm, epi E,
-                            __global const dt_t *bias, long bias_off, int bwd, idx gid)
+                            __global const dt_t *bias, long bias_off, int bwd, idx t)
 {
     const idx N = gm.n, G = gm.g, HW = gm.h * gm.w, Kg = gm.kg;
     const idx M = bwd ? gm.cg : gm.kg, L = bwd ? gm.kg : gm.cg;
@@ -694,7 +692,6 @@ ITEM_FN void gemm_flat_item(__global const dt_t *in, long in_off, __global const
     const idx ON = bwd ? gm.xs[0] : gm.ys[0], OC = bwd ? gm.xs[1] : gm.ys[1];
     const idx IJ = bwd ? YCOL(&gm) : XCOL(&gm), OJ = bwd ? XCOL(&gm) : YCOL(&gm);
     const idx JW = TP * VW, JB = (HW + JW - 1) / JW, MB = (M + TK - 1) / TK;
-    idx t = gid;
     if (t >= N * G * MB * JB)
         return;
 #ifdef CT_FAST

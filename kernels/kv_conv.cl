@@ -126,7 +126,7 @@ static void kv_block(__global const dt_t *src, idx vs, idx rs, __global float *d
 
 /* the work of one work-item of kv_repack (ITEM_FN: prelude.cl) */
 ITEM_FN void kv_repack_item(__global const dt_t *w, long w_off, __global float *wp, geom gm,
-                            int bwd, idx gid)
+                            int bwd, idx id)
 {
     const idx RS = gm.r * gm.s, S = gm.s, Cg = gm.cg, Kg = gm.kg;
     const idx vec = bwd ? Cg : Kg, red = bwd ? Kg : Cg;
@@ -135,7 +135,6 @@ ITEM_FN void kv_repack_item(__global const dt_t *w, long w_off, __global float *
      * the lines a block reads for one tap serve the next ones from cache
      * (one element per work-item would walk a stride of whole filters) */
     const idx VBK = (vec + 15) / 16, RBK = (red + 15) / 16;
-    const idx id = gid;
     if (id >= (idx)gm.g * RBK * VBK)
         return;
     idx g, unused, rb, vb;
@@ -218,7 +217,8 @@ TILE_FN int kv_offsets(idx off[NPOS], float okf[NPOS], const kv_dir *d, const ge
  * term for a position outside the input: the slow path for a tile that
  * came out non-finite.  Loops, not unrolled, and out of line: it runs only
  * then, and written into the kernel it was a third of what PoCL compiles
- * (kv_conv's copy of ex is what keeps acc in registers). */
+ * (into an array of its own, so that acc stays in registers; written into
+ * the store's copy of the tile instead, the kernel ran 3-12 % slower). */
 COLD_FN void kv_exact(float16 ex[NPOS * NV], const kv_dir *d, const geom *G, int bwd, idx p0,
                       idx q0, idx np, idx nq, idx fh, idx fw, idx r0, idx rstep, idx s0, idx sstep,
                       __global const dt_t *ig, __global const float *wg, idx w_red, idx w_tap)
@@ -263,7 +263,7 @@ ITEM_FN void kv_conv_item(__global const dt_t *in, long in_off, __global const f
                           long wp_off, long w_red, long w_tap, long w_grp,
                           __global const dt_t *zbase, long z_off, __global dt_t *out, long out_off,
                           int beta, geom gm, epi E, __global const dt_t *bias, long bias_off,
-                          int bwd, idx gid)
+                          int bwd, idx t)
 {
     const kv_dir d = kv_dir_of(&gm, bwd);
     const idx R = gm.r, S = gm.s, sh = gm.sh, sw = gm.sw;
@@ -272,7 +272,6 @@ ITEM_FN void kv_conv_item(__global const dt_t *in, long in_off, __global const f
     const idx FH = bwd ? min((idx)gm.sh, (idx)gm.h) : 1, FW = bwd ? min((idx)gm.sw, (idx)gm.w) : 1;
     const idx GP = bwd ? ((idx)gm.h + sh - 1) / sh : gm.p, GQ = bwd ? ((idx)gm.w + sw - 1) / sw : gm.q;
     const idx QB = (GQ + TQ - 1) / TQ, PB = (GP + TP - 1) / TP, VB = (d.vec + VT - 1) / VT;
-    const idx t = gid;
     if (t >= (idx)gm.g * VB * gm.n * FH * FW * PB * QB)
         return;
     idx rest, fh, fw, pos;
@@ -298,11 +297,9 @@ ITEM_FN void kv_conv_item(__global const dt_t *in, long in_off, __global const f
         r0 = phase_first_tap(fh + gm.ph, gm.dh, sh, R, &rstep);
         s0 = phase_first_tap(fw + gm.pw, gm.dw, sw, S, &sstep);
     }
-    /* a position outside the input reads 0; only when that left a NaN or
-     * Inf in the tile is it summed again adding no term there (0 * an Inf
-     * weight is NaN where the reference adds nothing) */
     /* blocks of reduction channels, taps inside, so that a block's filter
-     * rows and input stay in cache across the taps */
+     * rows and input stay in cache across the taps; a position outside the
+     * input reads 0 (kv_exact, below, when that left a NaN or Inf) */
     for (idx cb = 0; cb < d.red; cb += 64) {
         const idx ce = min(cb + 64, d.red);
         for (idx r = r0; r < R; r += rstep)
@@ -319,6 +316,8 @@ ITEM_FN void kv_conv_item(__global const dt_t *in, long in_off, __global const f
                     KV_TAP_LOOP(load_el(okf[e] != 0.0f ? ic + off[e] : zeros, 0))
             }
     }
+    /* 0 * an Inf weight is NaN where the reference adds no term: such a
+     * tile is summed again without the positions outside the input */
     if (!kv_finite(acc)) {
         float16 ex[NPOS * NV];
         kv_exact(ex, &d, &gm, bwd, p0, q0, np, nq, fh, fw, r0, rstep, s0, sstep, ig, wg, w_red,
@@ -351,18 +350,18 @@ ITEM_FN void kv_conv_item(__global const dt_t *in, long in_off, __global const f
         __global dt_t *o = og + row * d.orow + col * d.ocol;
         #pragma unroll
         for (int v = 0; v < NV; v++) {
-            const float16 t = tile[e * NV + v];
+            const float16 tv = tile[e * NV + v];
 #ifndef EPI
             if (vfirst == 0 && !beta) {
                 /* the common store: every lane, nothing to read */
                 #pragma unroll
                 for (int l = 0; l < 16; l++)
-                    store_el(o, (v * 16 + l) * d.oc, t[l]);
+                    store_el(o, (v * 16 + l) * d.oc, tv[l]);
                 continue;
             }
 #endif
             float lane[16];
-            vstore16(t, 0, lane);
+            vstore16(tv, 0, lane);
             for (int l = 0; l < 16; l++) {
                 const idx ch = v * 16 + l;
                 if (ch < vfirst)

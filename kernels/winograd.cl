@@ -306,11 +306,10 @@ static inline void store_seg(__global float *q, const tvec o[A2], idx sx, idx st
 
 /* the work of one work-item of wino_data (ITEM_FN: prelude.cl) */
 ITEM_FN void wino_data_item(__global const dt_t *in, long in_off, __global float *ws, long ws_off,
-                            wdata D, int mode, idx gid)
+                            wdata D, int mode, idx id)
 {
     MATS;
     const idx SB = (D.TW + VT - 1) / VT;
-    idx id = gid;
     if (id >= (idx)D.CH * (idx)D.rn * SB)
         return;
     /* channels fastest when the channels are the workspace's contiguous
@@ -450,10 +449,9 @@ __kernel void wino_data(__global const dt_t *in, long in_off, __global float *ws
 
 /* the work of one work-item of wino_filter (ITEM_FN: prelude.cl) */
 ITEM_FN void wino_filter_item(__global const dt_t *w, long w_off, __global float *ws, long ws_off,
-                              wfilt F, idx gid)
+                              wfilt F, idx id)
 {
     MATS;
-    const idx id = gid;
     if (id >= (idx)(F.COp / TK * F.CI))
         return;
     /* one work-item per panel row: TK output channels of one ci, as the
@@ -575,9 +573,8 @@ typedef float16 vec;
 
 /* the work of one work-item of wino_gemm (ITEM_FN: prelude.cl) */
 ITEM_FN void wino_gemm_item(__global float *ws, long a_off, long b_off, long o_off, wgemm M,
-                            int add, idx gid)
+                            int add, idx id)
 {
-    idx id = gid;
     const idx MB = M.MB, JB = M.JB;
     if (id >= (idx)M.NX * MB * JB)
         return;
@@ -689,11 +686,10 @@ COLD_FN float real_sum(const geom *G, __global const dt_t *src, __global const d
 ITEM_FN void wino_out_item(__global const float *ws, long ws_off, __global dt_t *out, long out_off,
                            wout O, epi E, __global const dt_t *bias, long bias_off,
                            __global const dt_t *src, long src_off, __global const dt_t *wt,
-                           long w_off, geom G, int bwd, idx gid)
+                           long w_off, geom G, int bwd, idx id)
 {
     MATS;
     const idx SB = (O.TW + VT - 1) / VT;
-    idx id = gid;
     if (id >= (idx)O.CO * (idx)O.rn * SB)
         return;
     const idx sb = id % SB;
@@ -804,10 +800,9 @@ __kernel void wino_out(__global const float *ws, long ws_off, __global dt_t *out
 
 /* the work of one work-item of wino_filter_out (ITEM_FN: prelude.cl) */
 ITEM_FN void wino_filter_out_item(__global const float *ws, long ws_off, __global dt_t *dw,
-                                  long dw_off, wfout F, int beta, idx gid)
+                                  long dw_off, wfout F, int beta, idx id)
 {
     MATS;
-    const idx id = gid;
     if (id >= (idx)(F.K * F.C))
         return;
     const idx c = id % (idx)F.C, k = id / (idx)F.C;
