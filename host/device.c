@@ -258,4 +258,6 @@ void devinfo_read(cl_platform_id platform, cl_device_id d, clconv_devinfo *info)
      * (POCL_CACHE_DIR), and exporting a program's binary makes it compile
      * every kernel once more for any work-group size (program_cache.c) */
     info->driver_caches = strstr(info->platform, "Portable Computing Language") != NULL;
+    /* PoCL: the prelude's own declarations instead of opencl-c.h (program.c) */
+    info->own_builtins = info->driver_caches;
 }

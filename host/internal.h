@@ -37,6 +37,7 @@ typedef struct clconv_devinfo {
     char platform_version[256];
     char tuning[32];            /* CLCONV_TUNING: a tuning row name to use on any device */
     int driver_caches;          /* the driver keeps compiled kernels on disk itself (PoCL) */
+    int own_builtins;           /* programs declare their builtins (PoCL; program.c) */
 } clconv_devinfo;
 
 /* Counters of the program binary cache, per context. */
@@ -211,7 +212,7 @@ int program_cache_ready(clconv_ctx *ctx);
 cl_program program_cache_load(clconv_ctx *ctx, const cache_id *id, const char *options);
 /* The options every clBuildProgram gets for `options` (malloc'd, NULL when
  * out of memory): they, not `options`, are what cache keys name. */
-char *program_build_options(const char *options);
+char *program_build_options(const clconv_devinfo *info, const char *options);
 /* Saves p's binary under id, except on a driver_caches device (PoCL),
  * where the driver's own cache serves later processes, unless
  * CLCONV_CACHE=1 (cache_store_all). */

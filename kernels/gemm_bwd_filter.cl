@@ -338,8 +338,11 @@ static void tile_chunk(vec_t acc[BF_TN][BF_TM], __global const dt_t *xg,
 }
 
 /* Scatter one accumulator vector to dw[k] at element offset dwo within
- * each filter (k = kbase + lane < Kg). */
-static void store_dw(__global dt_t *dw, vec_t v, const bwf_geom *G, idx g, idx kbase,
+ * each filter (k = kbase + lane < Kg).  Out of line on PoCL (COLD_FN):
+ * inlined, its unrolled lanes were written out once per vector of
+ * save_acc's tile, the largest part of run_tile's code (PERFORMANCE.md,
+ * the cold start). */
+COLD_FN void store_dw(__global dt_t *dw, vec_t v, const bwf_geom *G, idx g, idx kbase,
                      idx dwo, int beta)
 {
     float lanes[BF_VW];

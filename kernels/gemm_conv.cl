@@ -321,6 +321,7 @@ static void store_cols(__global dt_t *dst, vec v, idx n, idx st, int beta)
     }
     float t[VW];
     VSTORE(v, t);
+    SCALAR_LOOP
     for (int j = 0; j < VW && j < n; j++)
         store_el(dst, j * st, beta ? load_el(dst, j * st) + t[j] : t[j]);
 }
@@ -391,9 +392,11 @@ static void tile_bias(float bk[TK], const epi *E, __global const dt_t *bias, idx
 #if !defined(ONE_KERNEL) || ONE_KERNEL == 1
 /* the work of one work-item of gemm_fwd (ITEM_FN: prelude.cl) */
 ITEM_FN void gemm_fwd_item(__global const dt_t *x, long x_off, __global const dt_t *w, long w_off,
-                           __global dt_t *y, long y_off, int beta, geom gm, epi E,
+                           __global dt_t *y, long y_off, int beta, const geom *gm_p, const epi *E_p,
                            __global const dt_t *bias, long bias_off, idx t)
 {
+    const geom gm = *gm_p;
+    const epi E = *E_p;
     const idx N = gm.n, H = gm.h, W = gm.w, P = gm.p, Q = gm.q, R = gm.r, S = gm.s, G = gm.g;
     const idx sh = gm.sh, sw = gm.sw, ph = gm.ph, pw = gm.pw, dh = gm.dh, dw = gm.dw;
     const idx Cg = gm.cg, Kg = gm.kg;
@@ -523,7 +526,7 @@ void gemm_fwd(__global const dt_t *x, long x_off, __global const dt_t *w, long w
               __global dt_t *y, long y_off, int beta, geom gm, epi E,
               __global const dt_t *bias, long bias_off)
 {
-    gemm_fwd_item(x, x_off, w, w_off, y, y_off, beta, gm, E, bias, bias_off, get_global_id(0));
+    gemm_fwd_item(x, x_off, w, w_off, y, y_off, beta, &gm, &E, bias, bias_off, get_global_id(0));
 }
 
 #endif
@@ -539,9 +542,12 @@ void gemm_fwd(__global const dt_t *x, long x_off, __global const dt_t *w, long w
 
 /* the work of one work-item of gemm_bwd_data (ITEM_FN: prelude.cl) */
 ITEM_FN void gemm_bwd_data_item(__global const dt_t *dy, long dy_off, __global const dt_t *w,
-                                long w_off, __global dt_t *dx, long dx_off, int beta, geom gm,
-                                epi E, __global const dt_t *bias, long bias_off, idx t)
+                                long w_off, __global dt_t *dx, long dx_off, int beta,
+                                const geom *gm_p, const epi *E_p, __global const dt_t *bias,
+                                long bias_off, idx t)
 {
+    const geom gm = *gm_p;
+    const epi E = *E_p;
     const idx N = gm.n, H = gm.h, W = gm.w, P = gm.p, Q = gm.q, R = gm.r, S = gm.s, G = gm.g;
     const idx sh = gm.sh, sw = gm.sw, ph = gm.ph, pw = gm.pw, dh = gm.dh, dw = gm.dw;
     const idx Cg = gm.cg, Kg = gm.kg;
@@ -669,7 +675,7 @@ void gemm_bwd_data(__global const dt_t *dy, long dy_off, __global const dt_t *w,
                    __global dt_t *dx, long dx_off, int beta, geom gm, epi E,
                    __global const dt_t *bias, long bias_off)
 {
-    gemm_bwd_data_item(dy, dy_off, w, w_off, dx, dx_off, beta, gm, E, bias, bias_off,
+    gemm_bwd_data_item(dy, dy_off, w, w_off, dx, dx_off, beta, &gm, &E, bias, bias_off,
                        get_global_id(0));
 }
 
@@ -681,9 +687,12 @@ void gemm_bwd_data(__global const dt_t *dy, long dy_off, __global const dt_t *w,
 
 /* the work of one work-item of gemm_flat (ITEM_FN: prelude.cl) */
 ITEM_FN void gemm_flat_item(__global const dt_t *in, long in_off, __global const dt_t *w,
-                            long w_off, __global dt_t *out, long out_off, int beta, geom gm, epi E,
-                            __global const dt_t *bias, long bias_off, int bwd, idx t)
+                            long w_off, __global dt_t *out, long out_off, int beta,
+                            const geom *gm_p, const epi *E_p, __global const dt_t *bias,
+                            long bias_off, int bwd, idx t)
 {
+    const geom gm = *gm_p;
+    const epi E = *E_p;
     const idx N = gm.n, G = gm.g, HW = gm.h * gm.w, Kg = gm.kg;
     const idx M = bwd ? gm.cg : gm.kg, L = bwd ? gm.kg : gm.cg;
     const idx wm = bwd ? gm.ws[1] : gm.ws[0], wl = bwd ? gm.ws[0] : gm.ws[1];
@@ -765,7 +774,7 @@ void gemm_flat(__global const dt_t *in, long in_off, __global const dt_t *w, lon
                __global dt_t *out, long out_off, int beta, geom gm, epi E,
                __global const dt_t *bias, long bias_off, int bwd)
 {
-    gemm_flat_item(in, in_off, w, w_off, out, out_off, beta, gm, E, bias, bias_off, bwd,
+    gemm_flat_item(in, in_off, w, w_off, out, out_off, beta, &gm, &E, bias, bias_off, bwd,
                    get_global_id(0));
 }
 #endif

@@ -125,9 +125,10 @@ static void kv_block(__global const dt_t *src, idx vs, idx rs, __global float *d
 }
 
 /* the work of one work-item of kv_repack (ITEM_FN: prelude.cl) */
-ITEM_FN void kv_repack_item(__global const dt_t *w, long w_off, __global float *wp, geom gm,
-                            int bwd, idx id)
+ITEM_FN void kv_repack_item(__global const dt_t *w, long w_off, __global float *wp,
+                            const geom *gm_p, int bwd, idx id)
 {
+    const geom gm = *gm_p;
     const idx RS = gm.r * gm.s, S = gm.s, Cg = gm.cg, Kg = gm.kg;
     const idx vec = bwd ? Cg : Kg, red = bwd ? Kg : Cg;
     /* a transpose in blocks of 16 x 16 (vec x red), every tap of a block
@@ -151,6 +152,7 @@ ITEM_FN void kv_repack_item(__global const dt_t *w, long w_off, __global float *
             continue;
         }
         for (idx rd = 0; rd < re - r0; rd++)
+            SCALAR_LOOP
             for (idx v = 0; v < ve - v0; v++)
                 dst[rd * vec + v] = load_el(src, v * vs + rd * rs);
     }
@@ -158,7 +160,7 @@ ITEM_FN void kv_repack_item(__global const dt_t *w, long w_off, __global float *
 
 __kernel void kv_repack(__global const dt_t *w, long w_off, __global float *wp, geom gm, int bwd)
 {
-    kv_repack_item(w, w_off, wp, gm, bwd, get_global_id(0));
+    kv_repack_item(w, w_off, wp, &gm, bwd, get_global_id(0));
 }
 
 #define TILE_FN static inline __attribute__((always_inline))
@@ -262,9 +264,11 @@ TILE_FN int kv_finite(const float16 acc[NPOS * NV])
 ITEM_FN void kv_conv_item(__global const dt_t *in, long in_off, __global const float *wp,
                           long wp_off, long w_red, long w_tap, long w_grp,
                           __global const dt_t *zbase, long z_off, __global dt_t *out, long out_off,
-                          int beta, geom gm, epi E, __global const dt_t *bias, long bias_off,
-                          int bwd, idx t)
+                          int beta, const geom *gm_p, const epi *E_p, __global const dt_t *bias,
+                          long bias_off, int bwd, idx t)
 {
+    const geom gm = *gm_p;
+    const epi E = *E_p;
     const kv_dir d = kv_dir_of(&gm, bwd);
     const idx R = gm.r, S = gm.s, sh = gm.sh, sw = gm.sw;
     /* phases per axis, and the largest phase grid (the whole output
@@ -362,6 +366,7 @@ ITEM_FN void kv_conv_item(__global const dt_t *in, long in_off, __global const f
 #endif
             float lane[16];
             vstore16(tv, 0, lane);
+            SCALAR_LOOP
             for (int l = 0; l < 16; l++) {
                 const idx ch = v * 16 + l;
                 if (ch < vfirst)
@@ -383,6 +388,6 @@ void kv_conv(__global const dt_t *in, long in_off, __global const float *wp, lon
              __global dt_t *out, long out_off, int beta, geom gm, epi E,
              __global const dt_t *bias, long bias_off, int bwd)
 {
-    kv_conv_item(in, in_off, wp, wp_off, w_red, w_tap, w_grp, zbase, z_off, out, out_off, beta, gm,
-                 E, bias, bias_off, bwd, get_global_id(0));
+    kv_conv_item(in, in_off, wp, wp_off, w_red, w_tap, w_grp, zbase, z_off, out, out_off, beta, &gm,
+                 &E, bias, bias_off, bwd, get_global_id(0));
 }

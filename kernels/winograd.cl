@@ -299,6 +299,7 @@ static inline void store_seg(__global float *q, const tvec o[A2], idx sx, idx st
     for (int x = 0; x < A2; x++) {
         float t[VT];
         TV_STORE(o[x], t);
+        SCALAR_LOOP
         for (int j = 0; j < nreal; j++)
             q[x * sx + j * st] = t[j];
     }
@@ -306,8 +307,9 @@ static inline void store_seg(__global float *q, const tvec o[A2], idx sx, idx st
 
 /* the work of one work-item of wino_data (ITEM_FN: prelude.cl) */
 ITEM_FN void wino_data_item(__global const dt_t *in, long in_off, __global float *ws, long ws_off,
-                            wdata D, int mode, idx id)
+                            const wdata *D_p, int mode, idx id)
 {
+    const wdata D = *D_p;
     MATS;
     const idx SB = (D.TW + VT - 1) / VT;
     if (id >= (idx)D.CH * (idx)D.rn * SB)
@@ -444,13 +446,14 @@ ITEM_FN void wino_data_item(__global const dt_t *in, long in_off, __global float
 __kernel void wino_data(__global const dt_t *in, long in_off, __global float *ws, long ws_off,
                         wdata D, int mode)
 {
-    wino_data_item(in, in_off, ws, ws_off, D, mode, get_global_id(0));
+    wino_data_item(in, in_off, ws, ws_off, &D, mode, get_global_id(0));
 }
 
 /* the work of one work-item of wino_filter (ITEM_FN: prelude.cl) */
 ITEM_FN void wino_filter_item(__global const dt_t *w, long w_off, __global float *ws, long ws_off,
-                              wfilt F, idx id)
+                              const wfilt *F_p, idx id)
 {
+    const wfilt F = *F_p;
     MATS;
     if (id >= (idx)(F.COp / TK * F.CI))
         return;
@@ -552,7 +555,7 @@ ITEM_FN void wino_filter_item(__global const dt_t *w, long w_off, __global float
 __kernel void wino_filter(__global const dt_t *w, long w_off, __global float *ws, long ws_off,
                           wfilt F)
 {
-    wino_filter_item(w, w_off, ws, ws_off, F, get_global_id(0));
+    wino_filter_item(w, w_off, ws, ws_off, &F, get_global_id(0));
 }
 
 #if VW == 4
@@ -572,9 +575,10 @@ typedef float16 vec;
 #endif
 
 /* the work of one work-item of wino_gemm (ITEM_FN: prelude.cl) */
-ITEM_FN void wino_gemm_item(__global float *ws, long a_off, long b_off, long o_off, wgemm M,
-                            int add, idx id)
+ITEM_FN void wino_gemm_item(__global float *ws, long a_off, long b_off, long o_off,
+                            const wgemm *M_p, int add, idx id)
 {
+    const wgemm M = *M_p;
     const idx MB = M.MB, JB = M.JB;
     if (id >= (idx)M.NX * MB * JB)
         return;
@@ -616,7 +620,7 @@ ITEM_FN void wino_gemm_item(__global float *ws, long a_off, long b_off, long o_o
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
 void wino_gemm(__global float *ws, long a_off, long b_off, long o_off, wgemm M, int add)
 {
-    wino_gemm_item(ws, a_off, b_off, o_off, M, add, get_global_id(0));
+    wino_gemm_item(ws, a_off, b_off, o_off, &M, add, get_global_id(0));
 }
 
 /* epi_apply on 16 consecutive elements from yi (dense, inside) */
@@ -684,10 +688,13 @@ COLD_FN float real_sum(const geom *G, __global const dt_t *src, __global const d
 
 /* the work of one work-item of wino_out (ITEM_FN: prelude.cl) */
 ITEM_FN void wino_out_item(__global const float *ws, long ws_off, __global dt_t *out, long out_off,
-                           wout O, epi E, __global const dt_t *bias, long bias_off,
-                           __global const dt_t *src, long src_off, __global const dt_t *wt,
-                           long w_off, geom G, int bwd, idx id)
+                           const wout *O_p, const epi *E_p, __global const dt_t *bias,
+                           long bias_off, __global const dt_t *src, long src_off,
+                           __global const dt_t *wt, long w_off, const geom *G_p, int bwd, idx id)
 {
+    const wout O = *O_p;
+    const epi E = *E_p;
+    const geom G = *G_p;
     MATS;
     const idx SB = (O.TW + VT - 1) / VT;
     if (id >= (idx)O.CO * (idx)O.rn * SB)
@@ -774,6 +781,7 @@ ITEM_FN void wino_out_item(__global const float *ws, long ws_off, __global dt_t 
                 }
             }
 #endif
+            SCALAR_LOOP
             for (int c = 0; c < 16; c++) {
                 if (qh + c >= (idx)O.OW)
                     break;
@@ -794,14 +802,15 @@ __kernel void wino_out(__global const float *ws, long ws_off, __global dt_t *out
                        __global const dt_t *src, long src_off, __global const dt_t *wt,
                        long w_off, geom G, int bwd)
 {
-    wino_out_item(ws, ws_off, out, out_off, O, E, bias, bias_off, src, src_off, wt, w_off, G, bwd,
-                  get_global_id(0));
+    wino_out_item(ws, ws_off, out, out_off, &O, &E, bias, bias_off, src, src_off, wt, w_off, &G,
+                  bwd, get_global_id(0));
 }
 
 /* the work of one work-item of wino_filter_out (ITEM_FN: prelude.cl) */
 ITEM_FN void wino_filter_out_item(__global const float *ws, long ws_off, __global dt_t *dw,
-                                  long dw_off, wfout F, int beta, idx id)
+                                  long dw_off, const wfout *F_p, int beta, idx id)
 {
+    const wfout F = *F_p;
     MATS;
     if (id >= (idx)(F.K * F.C))
         return;
@@ -840,5 +849,5 @@ ITEM_FN void wino_filter_out_item(__global const float *ws, long ws_off, __globa
 __kernel void wino_filter_out(__global const float *ws, long ws_off, __global dt_t *dw,
                               long dw_off, wfout F, int beta)
 {
-    wino_filter_out_item(ws, ws_off, dw, dw_off, F, beta, get_global_id(0));
+    wino_filter_out_item(ws, ws_off, dw, dw_off, &F, beta, get_global_id(0));
 }

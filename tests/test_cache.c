@@ -362,7 +362,8 @@ static void junk_binary(const char *dir, const char *e)
     clconv_ctx *ctx = test_ctx();
     const clconv_kernel_source *ks = source_named("flip_filter");
     cache_id id;
-    char *options = program_build_options(""); /* what the library keys flip_filter by */
+    /* what the library keys flip_filter by */
+    char *options = program_build_options(&ctx->info, "");
     cr_assert_not_null(options);
     cr_assert_eq(cache_id_make(ctx, ks->name, ks->text, ks->length, options, &id), CLCONV_OK);
     free(options);

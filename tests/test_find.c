@@ -142,11 +142,10 @@ static clconv_ctx *fresh_ctx(logcap *lc, int mode, int64_t n, clconv_desc *d)
     return ctx;
 }
 
-/* Run pass of d with algo on integer inputs (exact in fp32 whatever the
- * order of the sums): the output starts as NaN, or as integers that
- * accumulate must add the gradient to once.  Returns the relative error
- * against the reference (plus the start when accumulating), and expects
- * exactness when accumulating. */
+/* Run pass of d with algo on integer inputs: the output starts as NaN, or
+ * as integers that accumulate must add the gradient to once.  Returns the
+ * relative error against the reference (accumulating: of what was added,
+ * which it expects within TEST_TOL). */
 static double run_pass(clconv_ctx *ctx, const clconv_desc *d, int pass, clconv_algo algo, int acc)
 {
     const size_t xe = test_x_elems(d), we = test_w_elems(d), ye = test_y_elems(d);
@@ -173,10 +172,17 @@ static double run_pass(clconv_ctx *ctx, const clconv_desc *d, int pass, clconv_a
                  clconv_status_name(st), clconv_last_error(ctx));
     double err = 0;
     if (acc) {
-        for (size_t i = 0; i < no; i++) /* the start was integers too: exact */
-            want[i] = (float)((double)want[i] + ref[i]);
-        cr_expect_eq(test_expect_exact(out, want, no, "old + gradient"), 0,
-                     "pass %d: the gradient was not added exactly once", pass);
+        /* what was added to the start, against the reference: once is within
+         * fp32's bar, twice or not at all a whole gradient off.  Not exact
+         * equality: the chosen algorithm may be WINOGRAD, whose F(4x4)
+         * transforms (1/6, 1/24) round even on integers */
+        float *added = test_alloc(no * sizeof(float));
+        for (size_t i = 0; i < no; i++)
+            added[i] = out[i] - want[i];
+        err = test_rel_err(added, ref, no);
+        cr_expect_leq(err, TEST_TOL,
+                      "pass %d: the gradient was not added exactly once (rel err %g)", pass, err);
+        free(added);
     } else {
         err = test_rel_err(out, ref, no);
     }
