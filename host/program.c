@@ -103,12 +103,20 @@ static clconv_status build_text(clconv_ctx *ctx, const char *name, const char *t
 clconv_status program_build_text(clconv_ctx *ctx, const char *name, const char *text, size_t len,
                                  const char *options, cl_program *out)
 {
-    char *full = program_build_options(&ctx->info, options);
-    if (!full)
-        return ctx_fail(ctx, CLCONV_OUT_OF_HOST_MEMORY, CL_SUCCESS, "build options");
-    clconv_status st = build_text(ctx, name, text, len, full, out);
-    free(full);
-    return st;
+    for (;;) {
+        char *full = program_build_options(&ctx->info, options);
+        if (!full)
+            return ctx_fail(ctx, CLCONV_OUT_OF_HOST_MEMORY, CL_SUCCESS, "build options");
+        clconv_status st = build_text(ctx, name, text, len, full, out);
+        free(full);
+        if (st != CLCONV_BUILD_FAILED || !ctx->info.own_builtins)
+            return st;
+        /* a PoCL whose headers work otherwise than 3.1's: its own
+         * declarations from now on (the failure stays in the log) */
+        log_msg(ctx, CLCONV_LOG_DEBUG, "building kernels/%s.cl without opencl-c.h failed: "
+                "building with it from now on", name);
+        ctx->info.own_builtins = 0;
+    }
 }
 
 static clconv_status build(clconv_ctx *ctx, int src, const char *options, cl_program *out)

@@ -891,6 +891,64 @@ Test(cache, cold_builds_write_nothing_to_stderr)
     clconv_free(ctx);
 }
 
+/* On PoCL every source builds with the prelude's own declarations of the
+ * builtins (no opencl-c.h, program.c) in the option sets that change what
+ * a kernel calls (storage types, epilogue, index width, layouts, Winograd's
+ * tile), without falling back to the header: a builtin missing from
+ * tools/pocl_builtins.py's list would fail here, not only run slower. */
+Test(cache, every_source_builds_with_the_preludes_builtins)
+{
+    clconv_ctx *ctx = test_ctx();
+    if (!ctx->info.own_builtins) {
+        clconv_free(ctx);
+        cr_skip_test("not PoCL: the device's compiler declares its builtins");
+    }
+    static const char *const sets[] = {"", "-DDT=1 -DEPI -DCOL1 -DIDX_LONG",
+                                       "-DDT=2 -DWM=2 -DCOL1 -DEPI"};
+    free(ctx->cache_dir);
+    ctx->cache_dir = NULL;
+    for (size_t o = 0; o < sizeof sets / sizeof sets[0]; o++)
+        for (int i = 0; i < clconv_kernel_source_count; i++) {
+            const clconv_kernel_source *ks = &clconv_kernel_sources[i];
+            char opts[160];
+            cl_program p = NULL;
+            unique_options(opts, sizeof opts, sets[o]);
+            clconv_status st = program_build_text(ctx, ks->name, ks->text, ks->length, opts, &p);
+            cr_expect_eq(st, CLCONV_OK, "%s with \"%s\": %s", ks->name, sets[o],
+                         clconv_last_error(ctx));
+            cr_assert(ctx->info.own_builtins, "%s with \"%s\" needed opencl-c.h", ks->name,
+                      sets[o]);
+            if (p)
+                clReleaseProgram(p);
+        }
+    clconv_free(ctx);
+}
+
+/* A program calling a builtin the prelude does not declare (sqrt) still
+ * builds: the builder falls back to opencl-c.h for the rest of the
+ * context's life (a PoCL whose headers differ from 3.1's). */
+Test(cache, a_builtin_the_prelude_lacks_falls_back_to_the_header)
+{
+    clconv_ctx *ctx = test_ctx();
+    if (!ctx->info.own_builtins) {
+        clconv_free(ctx);
+        cr_skip_test("not PoCL: the device's compiler declares its builtins");
+    }
+    free(ctx->cache_dir);
+    ctx->cache_dir = NULL;
+    static const char src[] = "__kernel void k(__global float *a) { a[0] = sqrt(a[1]); }\n";
+    char opts[128];
+    unique_options(opts, sizeof opts, "");
+    cl_program p = NULL;
+    clconv_status st = program_build_text(ctx, "sqrt_test", src, strlen(src), opts, &p);
+    cr_expect_eq(st, CLCONV_OK, "%s", clconv_last_error(ctx));
+    cr_expect_not_null(p);
+    cr_expect_eq(ctx->info.own_builtins, 0, "no fallback to opencl-c.h");
+    if (p)
+        clReleaseProgram(p);
+    clconv_free(ctx);
+}
+
 /* -w hides warnings; the kernel must not cause one in the first place (a
  * loop its `#pragma unroll` asks for that clang cannot unroll).  Built with
  * plain OpenCL, without the library's options, for the shapes the host's
