@@ -130,10 +130,6 @@ static void cand_name(int c, char *buf, size_t cap)
 static int cand_ok(const clconv_ctx *ctx, int c, clconv_pass pass, const pass_args *a)
 {
     char why[256];
-    /* WINOGRAD's backward-filter does not re-sum a non-finite output as
-     * AUTO promises (README), so AUTO's find never takes it */
-    if (cand_impl(c) == &algo_winograd && pass == CLCONV_PASS_BACKWARD_FILTER)
-        return 0;
     const char *old = tuning_override(find_cands[c].row);
     clconv_status st = impl_supports(ctx, cand_impl(c), pass, a, why, sizeof why);
     tuning_override(old);

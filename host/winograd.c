@@ -18,10 +18,10 @@
  * reads fresh from the transform before it leaves the caches.
  *
  * Non-finite values follow the reference's rule (README): the output
- * transform re-sums an output whose Winograd sum is Inf or NaN over its
- * real terms, as DIRECT does.  AUTO takes it for forward and
- * backward-data where winograd_auto_ok says it is faster; a named
- * request runs every pass on any device. */
+ * transforms (y, dx, dw) re-sum an output whose Winograd sum is Inf or
+ * NaN over its real terms, as DIRECT does.  AUTO takes it where
+ * winograd_auto_ok says it is faster; a named request runs every pass on
+ * any device. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -364,9 +364,14 @@ static clconv_status run_filter(clconv_ctx *ctx, const pass_args *a, const wplan
     wfout F = {L->k, L->c, p->sm, p->cip, {0}};
     copy4(F.ws, L->ws);
     cl_long mo = (cl_long)p->m_off, oo = (cl_long)a->out_off;
+    cl_long xo = (cl_long)a->a_off, dyo = (cl_long)a->b_off;
     cl_int beta = a->beta;
-    const karg args[] = {KARG(ws), KARG(mo), KARG(a->out), KARG(oo), KARG(F), KARG(beta)};
-    return ctx_launch(ctx, k[K_FOUT], 6, args, (size_t)(L->k * L->c), 0, a->event);
+    const kgeom g = kgeom_of(L);
+    /* x and dy for the re-sum of a non-finite dw element */
+    const karg args[] = {KARG(ws), KARG(mo), KARG(a->out), KARG(oo), KARG(F), KARG(beta),
+                         KARG(a->a), KARG(xo), KARG(a->b), KARG(dyo), KARG(g)};
+    return ctx_launch(ctx, k[K_FOUT], (int)(sizeof args / sizeof args[0]), args,
+                      (size_t)(L->k * L->c), 0, a->event);
 }
 
 static clconv_status wino_forward(clconv_ctx *ctx, const pass_args *a)
@@ -460,24 +465,44 @@ static clconv_status supports(const clconv_ctx *ctx, clconv_pass pass, const pas
     return st;
 }
 
-/* AUTO's choice on the layers it computes.  Backward-filter: GEMM was
- * faster on the layers measured, and its Winograd form does not re-sum a
- * non-finite output, which AUTO promises (README).  Forward and
- * backward-data: the transforms cost more than they save below 64
- * channels in or out (PoCL, 2-core EPYC, mb4: 0.4-0.6x GEMM at 8-32
- * channels, 1.0-1.1x at 32/64, 1.2-1.9x at 64 and more, from 4x4 to
- * 56x56 images). */
+/* AUTO's choice on the layers it computes.  Forward and backward-data:
+ * the transforms cost more than they save below 64 channels in or out
+ * (PoCL, 2-core EPYC, mb4: 0.4-0.6x GEMM at 8-32 channels, 1.0-1.1x at
+ * 32/64, 1.2-1.9x at 64 and more, from 4x4 to 56x56 images).
+ * Backward-filter (F(2x2)): 1.1-1.4x GEMM's speed with 128 and 256
+ * channels on 28x28 and 14x14 images at mb4 and mb32, slower with 64
+ * channels (56x56: 0.6-0.75x) and with few tiles to sum over (512
+ * channels 7x7 at mb4, 64 tiles: 0.8x; at mb32, 512 tiles: 1.0x); and
+ * its error grows with the tiles summed (6e-6 at mb32 c64 56x56, 25088
+ * tiles, the most the tests measured) (PERFORMANCE.md). */
 #define WINO_AUTO_MIN_CHANNELS 64
+#define WINO_AUTO_BWF_MIN_CHANNELS 128
+#define WINO_AUTO_BWF_MIN_TILES 128
+#define WINO_AUTO_BWF_MAX_TILES 25088
+static int bwf_auto_ok(const layer *L, char *why, size_t cap)
+{
+    const int64_t tiles = L->n * ((L->p + 1) / 2) * ((L->q + 1) / 2);
+    if (L->c < WINO_AUTO_BWF_MIN_CHANNELS || L->k < WINO_AUTO_BWF_MIN_CHANNELS) {
+        snprintf(why, cap, "%lld to %lld channels: GEMM is faster for backward-filter below %d",
+                 (long long)L->c, (long long)L->k, WINO_AUTO_BWF_MIN_CHANNELS);
+        return 0;
+    }
+    if (tiles < WINO_AUTO_BWF_MIN_TILES || tiles > WINO_AUTO_BWF_MAX_TILES) {
+        snprintf(why, cap, "backward-filter over %lld tiles: GEMM is faster below %d, and above %d "
+                 "the error was not measured", (long long)tiles, WINO_AUTO_BWF_MIN_TILES,
+                 WINO_AUTO_BWF_MAX_TILES);
+        return 0;
+    }
+    return 1;
+}
+
 int winograd_auto_ok(const clconv_ctx *ctx, clconv_pass pass, const pass_args *a, char *why,
                      size_t cap)
 {
     (void)ctx;
     const layer *L = a->L;
-    if (pass == CLCONV_PASS_BACKWARD_FILTER) {
-        snprintf(why, cap, "GEMM is faster for backward-filter on the layers measured, and "
-                           "re-sums non-finite outputs");
-        return 0;
-    }
+    if (pass == CLCONV_PASS_BACKWARD_FILTER)
+        return bwf_auto_ok(L, why, cap);
     if (L->c < WINO_AUTO_MIN_CHANNELS || L->k < WINO_AUTO_MIN_CHANNELS) {
         snprintf(why, cap, "%lld to %lld channels: GEMM is faster below %d", (long long)L->c,
                  (long long)L->k, WINO_AUTO_MIN_CHANNELS);

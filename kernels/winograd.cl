@@ -79,7 +79,10 @@
  * CONTRACT wino_filter_out
  *   For c < C, k < K (c fastest): dg = GT Mk G with Mk[xi] = ws[off +
  *   xi*sx + k*sk + c]; dw[k*ws0 + c*ws1 + r*ws2 + s*ws3] (from dw_off) =
- *   (beta ? old : 0) + dg[r][s], r, s < 3, rounded once.
+ *   (beta ? old : 0) + dg[r][s], r, s < 3, rounded once.  Where dg[r][s]
+ *   is Inf or NaN it is replaced by the sum of the element's real terms
+ *   (filter_real_sum, through G = the layer's geom, from x + x_off and
+ *   dy + dy_off).
  *
  * How: the matrices below are constant arrays in fully unrolled loops,
  * their zero entries skipped at compile time (no 0 * x is ever formed);
@@ -96,9 +99,9 @@
  * whose windows hold it (and Inf - Inf, Inf * 0 are NaN), padding
  * positions included; it never turns finite, so exactly those outputs
  * come out non-finite, and wino_out re-sums each over its real terms
- * (the reference's value: NaN, +-Inf or finite).  Backward-filter
- * (wino_filter_out) does not: an Inf or NaN in x or dy reaches every dw
- * element of its tiles' windows.
+ * (the reference's value: NaN, +-Inf or finite).  Backward-filter alike:
+ * an Inf or NaN in x or dy reaches every dw element of its tiles'
+ * windows, and wino_filter_out re-sums each non-finite one.
  *
  * Build options: WM (2 or 4), TK, TP, VW (4, 8 or 16), WG (the GEMM's
  * work-group size), COL1 (the columns of x, y, dx, dy have element
@@ -686,6 +689,28 @@ COLD_FN float real_sum(const geom *G, __global const dt_t *src, __global const d
     return acc;
 }
 
+/* dw[k][c][r][s] over its real terms only, as the reference forms it:
+ * sum_{n, p, q} x[n][c][p - ph + r][q - pw + s] * dy[n][k][p][q], the
+ * taps outside x no term (stride and dilation 1, one group: what WINOGRAD
+ * runs).  For the filter elements whose Winograd sum comes out non-finite. */
+COLD_FN float filter_real_sum(const geom *G, __global const dt_t *x, __global const dt_t *dy,
+                              idx k, idx c, idx r, idx s)
+{
+    float acc = 0.0f;
+    for (idx n = 0; n < (idx)G->n; n++)
+        for (idx p = 0; p < (idx)G->p; p++) {
+            const idx h = p - (idx)G->ph + r;
+            if (h < 0 || h >= (idx)G->h)
+                continue;
+            for (idx q = 0; q < (idx)G->q; q++) {
+                const idx v = q - (idx)G->pw + s;
+                if (v >= 0 && v < (idx)G->w)
+                    acc += load_el(x, x_at(G, n, c, h, v)) * load_el(dy, y_at(G, n, k, p, q));
+            }
+        }
+    return acc;
+}
+
 /* the work of one work-item of wino_out (ITEM_FN: prelude.cl) */
 ITEM_FN void wino_out_item(__global const float *ws, long ws_off, __global dt_t *out, long out_off,
                            const wout *O_p, const epi *E_p, __global const dt_t *bias,
@@ -808,7 +833,9 @@ __kernel void wino_out(__global const float *ws, long ws_off, __global dt_t *out
 
 /* the work of one work-item of wino_filter_out (ITEM_FN: prelude.cl) */
 ITEM_FN void wino_filter_out_item(__global const float *ws, long ws_off, __global dt_t *dw,
-                                  long dw_off, const wfout *F_p, int beta, idx id)
+                                  long dw_off, const wfout *F_p, int beta,
+                                  __global const dt_t *x, long x_off, __global const dt_t *dy,
+                                  long dy_off, const geom *G, idx id)
 {
     const wfout F = *F_p;
     MATS;
@@ -841,13 +868,19 @@ ITEM_FN void wino_filter_out_item(__global const float *ws, long ws_off, __globa
             #pragma unroll
             for (int j = 0; j < AL; j++)
                 acc = MAC(acc, GM[j * 3 + s], u[r][j]);
+            /* non-finite: the sum of its real terms instead (the
+             * reference's rule for Inf and NaN) */
+            if (isinf(acc) || isnan(acc))
+                acc = filter_real_sum(G, x + x_off, dy + dy_off, k, c, r, s);
             const idx i = r * (idx)F.ws[2] + s * (idx)F.ws[3];
             store_el(o, i, beta ? load_el(o, i) + acc : acc);
         }
 }
 
 __kernel void wino_filter_out(__global const float *ws, long ws_off, __global dt_t *dw,
-                              long dw_off, wfout F, int beta)
+                              long dw_off, wfout F, int beta, __global const dt_t *x, long x_off,
+                              __global const dt_t *dy, long dy_off, geom G)
 {
-    wino_filter_out_item(ws, ws_off, dw, dw_off, &F, beta, get_global_id(0));
+    wino_filter_out_item(ws, ws_off, dw, dw_off, &F, beta, x, x_off, dy, dy_off, &G,
+                         get_global_id(0));
 }

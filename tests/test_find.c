@@ -439,12 +439,13 @@ static const clconv_desc cand_layers[] = {
 };
 
 /* WINOGRAD runs 3x3 stride-1 one-group layers (the first and the last
- * above), and find never times its backward-filter */
+ * above) */
 static int cand_runs(int c, const clconv_desc *d, int pass)
 {
+    (void)pass;
     if (find_cands[c].algo != CLCONV_ALGO_WINOGRAD)
         return 1;
-    return pass != 2 && d->r == 3 && d->s == 3 && d->stride_h == 1 && d->stride_w == 1 &&
+    return d->r == 3 && d->s == 3 && d->stride_h == 1 && d->stride_w == 1 &&
            d->dilation_h == 1 && d->dilation_w == 1 && d->groups == 1;
 }
 

@@ -414,7 +414,7 @@ Test(winograd, own_choice_runs)
 
 /* ---- non-finite values (README, "Non-finite values") ------------------------ */
 
-/* Forward and backward-data follow the reference's rule, as DIRECT and
+/* Every pass follows the reference's rule, as DIRECT and
  * GEMM do (tests/test_nonfinite.c): NaN exactly where the float64
  * reference is NaN, +-Inf exactly where it is an Inf of that sign, the
  * finite elements within the bar.  Inputs are small integers (exact
@@ -459,6 +459,42 @@ static void nf_poison(float *a, const int64_t dm[4], int pattern)
     a[nf_at(A / 2, B - 1, C / 2, E - 1, B, C, E)] = -INFINITY;
     a[nf_at(A - 1, B / 2, C - 1, E / 2, B, C, E)] = NAN;
     a[inside] = -INFINITY;
+}
+
+/* Backward-filter of d with x or dy poisoned (each pattern): dw follows
+ * the reference's rule as the other passes do (wino_filter_out re-sums
+ * the non-finite elements). */
+static void nf_backward_filter(clconv_ctx *ctx, const clconv_desc *d, int wm, const int64_t xd[4],
+                               const int64_t yd[4])
+{
+    char repro[160];
+    test_desc_str(d, repro, sizeof repro);
+    const size_t xe = (size_t)(xd[0] * xd[1] * xd[2] * xd[3]), we = (size_t)(d->k * d->c * 9),
+                 ye = (size_t)(yd[0] * yd[1] * yd[2] * yd[3]);
+    for (int ondy = 0; ondy < 2; ondy++)
+        for (int pat = 0; pat < 3; pat++) {
+            float *x = test_alloc(xe * sizeof(float)), *dy = test_alloc(ye * sizeof(float));
+            float *out = test_alloc(we * sizeof(float));
+            test_rng r = test_rng_seed(0x776E67ull + (uint64_t)(ondy * 16 + pat));
+            test_fill_int(&r, x, xe, -3, 3);
+            test_fill_int(&r, dy, ye, -3, 3);
+            nf_poison(ondy ? dy : x, ondy ? yd : xd, pat);
+            double *dx = test_alloc(xe * sizeof(double)), *ddy = test_alloc(ye * sizeof(double));
+            double *want = test_alloc(we * sizeof(double));
+            test_to_double(x, dx, xe);
+            test_to_double(dy, ddy, ye);
+            cr_assert_eq(clconv_ref_backward_filter(d, dx, ddy, want), CLCONV_OK);
+            for (size_t i = 0; i < we; i++)
+                out[i] = -7777.25f;
+            clconv_status st = clconv_backward_filter_host(ctx, d, CLCONV_ALGO_WINOGRAD, x, dy, out, 0);
+            cr_assert_eq(st, CLCONV_OK, "%s: %s", repro, clconv_last_error(ctx));
+            char what[256];
+            snprintf(what, sizeof what, "F(%dx%d) %s backward-filter, non-finite %s, pattern %d", wm,
+                     wm, repro, ondy ? "dy" : "x", pat);
+            cr_expect(test_expect_same_values(out, want, we, TEST_TOL, what) > 0,
+                      "%s: the reference has no non-finite element", what);
+            free(x), free(dy), free(out), free(dx), free(ddy), free(want);
+        }
 }
 
 /* fp32 through the host calls: every layer, pattern, target and pass */
@@ -510,6 +546,7 @@ static void nf_sweep(clconv_ctx *ctx, int wm, worst *w)
                               "%s: the reference has no non-finite element", what);
                     free(in), free(wt), free(out), free(din), free(dwt), free(want);
                 }
+        nf_backward_filter(ctx, d, wm, xd, yd);
     }
 }
 
@@ -590,9 +627,10 @@ Test(winograd, nonfinite_fp16)
 }
 
 /* AUTO runs WINOGRAD for forward and backward-data of 3x3 stride-1 layers
- * with 64 channels and more in and out, GEMM otherwise (fewer channels,
- * backward-filter): AUTO's output is the named algorithm's bit for bit,
- * and within fp32's bound of the float64 reference. */
+ * with 64 channels and more in and out, for backward-filter with 128 and
+ * more and 128 to 25088 tiles, GEMM otherwise: AUTO's output is the named
+ * algorithm's bit for bit, and within fp32's bound of the float64
+ * reference. */
 static void expect_auto_is(clconv_ctx *ctx, const clconv_desc *d, int pass, clconv_algo want)
 {
     size_t xe, we, ye;
@@ -627,10 +665,16 @@ Test(winograd, auto_takes_it_where_it_pays, .timeout = 600)
     clconv_ctx *ctx = test_ctx();
     const clconv_desc deep = wlayer(2, 64, 9, 11, 72, 1, 1, 1, 1);
     const clconv_desc narrow = wlayer(2, 64, 9, 11, 32, 1, 1, 1, 1);
+    /* 128 channels, 2 x 8 x 8 = 128 tiles: backward-filter too; with 7 x 7
+     * outputs (2 x 16 tiles), GEMM's */
+    const clconv_desc wide = wlayer(2, 128, 16, 16, 128, 1, 1, 1, 1);
+    const clconv_desc few = wlayer(2, 128, 7, 7, 128, 1, 1, 1, 1);
     for (int pass = 0; pass < 3; pass++) {
         expect_auto_is(ctx, &deep, pass, pass < 2 ? CLCONV_ALGO_WINOGRAD : CLCONV_ALGO_GEMM);
         /* 32 output channels: GEMM both ways (forward's out, backward-data's in) */
         expect_auto_is(ctx, &narrow, pass, CLCONV_ALGO_GEMM);
+        expect_auto_is(ctx, &wide, pass, CLCONV_ALGO_WINOGRAD);
+        expect_auto_is(ctx, &few, pass, pass < 2 ? CLCONV_ALGO_WINOGRAD : CLCONV_ALGO_GEMM);
     }
     clconv_free(ctx);
 }
