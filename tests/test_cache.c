@@ -841,22 +841,28 @@ static void unique_options(char *buf, size_t cap, const char *options)
              t.tv_nsec, (int)getpid(), serial++);
 }
 
-/* Every embedded kernel source built cold through the library's builder,
- * with the binary cache off. */
-static void build_every_source(clconv_ctx *ctx)
+/* Every embedded kernel source built cold through the library's builder
+ * with `options`, the binary cache off. */
+static void build_every_source_with(clconv_ctx *ctx, const char *options)
 {
     free(ctx->cache_dir);
     ctx->cache_dir = NULL;
     for (int i = 0; i < clconv_kernel_source_count; i++) {
         const clconv_kernel_source *ks = &clconv_kernel_sources[i];
-        char opts[128];
+        char opts[160];
         cl_program p = NULL;
-        unique_options(opts, sizeof opts, "");
+        unique_options(opts, sizeof opts, options);
         clconv_status st = program_build_text(ctx, ks->name, ks->text, ks->length, opts, &p);
-        cr_expect_eq(st, CLCONV_OK, "%s: %s", ks->name, clconv_last_error(ctx));
+        cr_expect_eq(st, CLCONV_OK, "%s with \"%s\": %s", ks->name, options,
+                     clconv_last_error(ctx));
         if (p)
             clReleaseProgram(p);
     }
+}
+
+static void build_every_source(clconv_ctx *ctx)
+{
+    build_every_source_with(ctx, "");
 }
 
 /* What fn wrote to file descriptor 2 (PoCL's compiler writes there, not
@@ -896,31 +902,30 @@ Test(cache, cold_builds_write_nothing_to_stderr)
  * a kernel calls (storage types, epilogue, index width, layouts, Winograd's
  * tile), without falling back to the header: a builtin missing from
  * tools/pocl_builtins.py's list would fail here, not only run slower. */
-Test(cache, every_source_builds_with_the_preludes_builtins)
+/* A context whose programs declare their builtins (PoCL), binary cache
+ * off; the test is skipped elsewhere. */
+static clconv_ctx *own_builtins_ctx(void)
 {
     clconv_ctx *ctx = test_ctx();
     if (!ctx->info.own_builtins) {
         clconv_free(ctx);
         cr_skip_test("not PoCL: the device's compiler declares its builtins");
     }
-    static const char *const sets[] = {"", "-DDT=1 -DEPI -DCOL1 -DIDX_LONG",
-                                       "-DDT=2 -DWM=2 -DCOL1 -DEPI"};
     free(ctx->cache_dir);
     ctx->cache_dir = NULL;
-    for (size_t o = 0; o < sizeof sets / sizeof sets[0]; o++)
-        for (int i = 0; i < clconv_kernel_source_count; i++) {
-            const clconv_kernel_source *ks = &clconv_kernel_sources[i];
-            char opts[160];
-            cl_program p = NULL;
-            unique_options(opts, sizeof opts, sets[o]);
-            clconv_status st = program_build_text(ctx, ks->name, ks->text, ks->length, opts, &p);
-            cr_expect_eq(st, CLCONV_OK, "%s with \"%s\": %s", ks->name, sets[o],
-                         clconv_last_error(ctx));
-            cr_assert(ctx->info.own_builtins, "%s with \"%s\" needed opencl-c.h", ks->name,
-                      sets[o]);
-            if (p)
-                clReleaseProgram(p);
-        }
+    return ctx;
+}
+
+Test(cache, every_source_builds_with_the_preludes_builtins)
+{
+    clconv_ctx *ctx = own_builtins_ctx();
+    static const char *const sets[] = {"", "-DDT=1 -DEPI -DCOL1 -DIDX_LONG",
+                                       "-DDT=2 -DWM=2 -DCOL1 -DEPI"};
+    for (size_t o = 0; o < sizeof sets / sizeof sets[0]; o++) {
+        build_every_source_with(ctx, sets[o]);
+        cr_assert(ctx->info.own_builtins, "a source with \"%s\" needed opencl-c.h (CLCONV_LOG=2 "
+                  "names it)", sets[o]);
+    }
     clconv_free(ctx);
 }
 
@@ -929,13 +934,7 @@ Test(cache, every_source_builds_with_the_preludes_builtins)
  * context's life (a PoCL whose headers differ from 3.1's). */
 Test(cache, a_builtin_the_prelude_lacks_falls_back_to_the_header)
 {
-    clconv_ctx *ctx = test_ctx();
-    if (!ctx->info.own_builtins) {
-        clconv_free(ctx);
-        cr_skip_test("not PoCL: the device's compiler declares its builtins");
-    }
-    free(ctx->cache_dir);
-    ctx->cache_dir = NULL;
+    clconv_ctx *ctx = own_builtins_ctx();
     static const char src[] = "__kernel void k(__global float *a) { a[0] = sqrt(a[1]); }\n";
     char opts[128];
     unique_options(opts, sizeof opts, "");
