@@ -83,33 +83,6 @@ __kernel void bwd_data_direct(__global const dt_t *dy, long dy_off,
     store_sum(dx, dx_off + x_at(&G, n, c, xh, xw), acc, beta);
 }
 
-/* dw[k][cl][r][s]'s sum over n, p, q. */
-static inline float filter_sum(const geom *G, __global const dt_t *x, __global const dt_t *dy,
-                               idx k, idx cl, idx r, idx s)
-{
-    const idx H = G->h, W = G->w, P = G->p, Q = G->q;
-    const idx c = (k / (idx)G->kg) * (idx)G->cg + cl;
-    const idx y0 = r * (idx)G->dh - (idx)G->ph, x0 = s * (idx)G->dw - (idx)G->pw;
-    float acc = 0.0f;
-    for (idx n = 0; n < (idx)G->n; n++) {
-        __global const dt_t *xc = x + x_at(G, n, c, 0, 0);
-        __global const dt_t *dyk = dy + y_at(G, n, k, 0, 0);
-        for (idx p = 0; p < P; p++) {
-            const idx iy = p * (idx)G->sh + y0;
-            if (iy < 0 || iy >= H)
-                continue;
-            for (idx q = 0; q < Q; q++) {
-                const idx ix = q * (idx)G->sw + x0;
-                if (ix < 0 || ix >= W)
-                    continue;
-                acc += load_el(xc, iy * (idx)G->xs[2] + ix * (idx)G->xs[3]) *
-                       load_el(dyk, p * (idx)G->ys[2] + q * (idx)G->ys[3]);
-            }
-        }
-    }
-    return acc;
-}
-
 __kernel void bwd_filter_direct(__global const dt_t *x, long x_off,
                                 __global const dt_t *dy, long dy_off,
                                 __global dt_t *dwt, long dw_off, int beta, geom G)

@@ -25,6 +25,7 @@
  *   x_at/y_at/w_at     element offsets of x, y and w through those strides;
  *   split4             a work-item id as four coordinates (one decoder);
  *   phase_first_tap    the first tap of a stride phase, and the tap step;
+ *   filter_sum         one dw element summed over its real terms;
  *   epi, epi_apply     the fused forward epilogue (clconv_epilogue):
  *                      act(alpha * acc + beta * old + bias).
  * Storage is only ever touched through load_el/store_el (or the vector forms), so a
@@ -1092,6 +1093,35 @@ static inline idx phase_first_tap(idx base, idx d, idx st, idx M, idx *step)
         if ((base - m * d) % st == 0)
             return m;
     return M;
+}
+
+/* dw[k][cl][r][s]'s sum over n, p, q, the real terms only (x rows and
+ * columns outside the tensor add none): DIRECT's backward-filter, and
+ * WINOGRAD's re-sum of a dw element that came out non-finite. */
+static inline float filter_sum(const geom *G, __global const dt_t *x, __global const dt_t *dy,
+                               idx k, idx cl, idx r, idx s)
+{
+    const idx H = G->h, W = G->w, P = G->p, Q = G->q;
+    const idx c = (k / (idx)G->kg) * (idx)G->cg + cl;
+    const idx y0 = r * (idx)G->dh - (idx)G->ph, x0 = s * (idx)G->dw - (idx)G->pw;
+    float acc = 0.0f;
+    for (idx n = 0; n < (idx)G->n; n++) {
+        __global const dt_t *xc = x + x_at(G, n, c, 0, 0);
+        __global const dt_t *dyk = dy + y_at(G, n, k, 0, 0);
+        for (idx p = 0; p < P; p++) {
+            const idx iy = p * (idx)G->sh + y0;
+            if (iy < 0 || iy >= H)
+                continue;
+            for (idx q = 0; q < Q; q++) {
+                const idx ix = q * (idx)G->sw + x0;
+                if (ix < 0 || ix >= W)
+                    continue;
+                acc += load_el(xc, iy * (idx)G->xs[2] + ix * (idx)G->xs[3]) *
+                       load_el(dyk, p * (idx)G->ys[2] + q * (idx)G->ys[3]);
+            }
+        }
+    }
+    return acc;
 }
 
 /* ---- the fused forward epilogue ---------------------------------------- */

@@ -689,26 +689,12 @@ COLD_FN float real_sum(const geom *G, __global const dt_t *src, __global const d
     return acc;
 }
 
-/* dw[k][c][r][s] over its real terms only, as the reference forms it:
- * sum_{n, p, q} x[n][c][p - ph + r][q - pw + s] * dy[n][k][p][q], the
- * taps outside x no term (stride and dilation 1, one group: what WINOGRAD
- * runs).  For the filter elements whose Winograd sum comes out non-finite. */
+/* A dw element over its real terms (prelude.cl's filter_sum), out of
+ * line: for the elements whose Winograd sum comes out non-finite. */
 COLD_FN float filter_real_sum(const geom *G, __global const dt_t *x, __global const dt_t *dy,
                               idx k, idx c, idx r, idx s)
 {
-    float acc = 0.0f;
-    for (idx n = 0; n < (idx)G->n; n++)
-        for (idx p = 0; p < (idx)G->p; p++) {
-            const idx h = p - (idx)G->ph + r;
-            if (h < 0 || h >= (idx)G->h)
-                continue;
-            for (idx q = 0; q < (idx)G->q; q++) {
-                const idx v = q - (idx)G->pw + s;
-                if (v >= 0 && v < (idx)G->w)
-                    acc += load_el(x, x_at(G, n, c, h, v)) * load_el(dy, y_at(G, n, k, p, q));
-            }
-        }
-    return acc;
+    return filter_sum(G, x, dy, k, c, r, s);
 }
 
 /* the work of one work-item of wino_out (ITEM_FN: prelude.cl) */

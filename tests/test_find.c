@@ -440,9 +440,8 @@ static const clconv_desc cand_layers[] = {
 
 /* WINOGRAD runs 3x3 stride-1 one-group layers (the first and the last
  * above) */
-static int cand_runs(int c, const clconv_desc *d, int pass)
+static int cand_runs(int c, const clconv_desc *d)
 {
-    (void)pass;
     if (find_cands[c].algo != CLCONV_ALGO_WINOGRAD)
         return 1;
     return d->r == 3 && d->s == 3 && d->stride_h == 1 && d->stride_w == 1 &&
@@ -458,7 +457,7 @@ Test(find, every_candidate_agrees_with_the_reference, .timeout = 300)
         tuning_override(find_cands[c].row);
         for (size_t l = 0; l < sizeof cand_layers / sizeof cand_layers[0]; l++)
             for (int pass = 0; pass < 3; pass++) {
-                if (!cand_runs(c, &cand_layers[l], pass))
+                if (!cand_runs(c, &cand_layers[l]))
                     continue;
                 double err = run_pass(ctx, &cand_layers[l], pass, find_cands[c].algo, 0);
                 char rs[CLCONV_DESC_STRING_MAX];

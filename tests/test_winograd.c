@@ -486,11 +486,12 @@ static void nf_backward_filter(clconv_ctx *ctx, const clconv_desc *d, int wm, co
             cr_assert_eq(clconv_ref_backward_filter(d, dx, ddy, want), CLCONV_OK);
             for (size_t i = 0; i < we; i++)
                 out[i] = -7777.25f;
-            clconv_status st = clconv_backward_filter_host(ctx, d, CLCONV_ALGO_WINOGRAD, x, dy, out, 0);
+            clconv_status st =
+                clconv_backward_filter_host(ctx, d, CLCONV_ALGO_WINOGRAD, x, dy, out, 0);
             cr_assert_eq(st, CLCONV_OK, "%s: %s", repro, clconv_last_error(ctx));
             char what[256];
-            snprintf(what, sizeof what, "F(%dx%d) %s backward-filter, non-finite %s, pattern %d", wm,
-                     wm, repro, ondy ? "dy" : "x", pat);
+            snprintf(what, sizeof what, "F(%dx%d) %s backward-filter, non-finite %s, pattern %d",
+                     wm, wm, repro, ondy ? "dy" : "x", pat);
             cr_expect(test_expect_same_values(out, want, we, TEST_TOL, what) > 0,
                       "%s: the reference has no non-finite element", what);
             free(x), free(dy), free(out), free(dx), free(ddy), free(want);

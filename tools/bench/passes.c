@@ -63,6 +63,14 @@ static unsigned needed(const bench_problem *p, unsigned *inputs)
     return m | *inputs;
 }
 
+/* Elements [from, to) of img (element size es) set to the pattern s. */
+static void put_pattern(unsigned char *img, size_t from, size_t to, const unsigned char *s,
+                        size_t es)
+{
+    for (size_t i = from; i < to; i++)
+        memcpy(img + i * es, s, es);
+}
+
 static int make_input(cl_command_queue q, bench_bufs *b, int t, uint64_t seed, cl_int *err)
 {
     bench_tensor *bt = &b->t[t];
@@ -77,12 +85,8 @@ static int make_input(cl_command_queue q, bench_bufs *b, int t, uint64_t seed, c
     }
     /* the sentinel before and after the tensor (bench_pack writes every
      * element of the tensor itself) */
-    for (size_t i = 0; i < total; i++) {
-        if (i == b->off)
-            i += bt->elems;
-        if (i < total)
-            memcpy(bt->img + i * b->es, s, b->es);
-    }
+    put_pattern(bt->img, 0, b->off, s, b->es);
+    put_pattern(bt->img, b->off + bt->elems, total, s, b->es);
     bench_fill(seed * 16 + (uint64_t)t, bt->val, bt->elems);
     bench_pack(bt->val, &bt->lay, b->dt, bt->img + b->off * b->es);
     *err = clEnqueueWriteBuffer(q, bt->mem, CL_TRUE, 0, total * b->es, bt->img, 0, NULL, NULL);
